@@ -1,0 +1,64 @@
+// swift-tools-version: 6.2
+//
+// SoftmaxKernels: hand-vectorized softmax, log-softmax, logsumexp and cross-entropy for Float and
+// Double on Swift SIMD types, with SLEEF's vector exp/log.
+//
+// Module map (see README, "How it is built"):
+//   CSleef                  system library: SLEEF + a tiny header shim (CPU detection).
+//   SoftmaxKernelsCore      the vector-math protocol and the row algorithms, all @inlinable and
+//                           generic, compiled into each backend below with that backend's flags.
+//   SoftmaxKernelsAVX2      the core specialized for 8 x Float / 4 x Double with AVX2+FMA SLEEF.
+//   SoftmaxKernelsBaseline  the core specialized for 4 x Float / 2 x Double with SSE2 SLEEF.
+//   SoftmaxKernels          the public API: validation, typed errors, runtime CPU dispatch.
+//   SoftmaxReference        plain scalar implementations and a wider-precision oracle.
+import PackageDescription
+
+/// Flags for the AVX2 backend only. The public module never gets them, so a CPU without AVX2
+/// never executes an AVX instruction: `SoftmaxKernels` checks CPUID before calling this backend.
+let avx2Flags: [SwiftSetting] = [
+  .unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
+]
+
+let package = Package(
+  name: "SoftmaxKernels",
+  products: [
+    .library(name: "SoftmaxKernels", targets: ["SoftmaxKernels"]),
+    .library(name: "SoftmaxReference", targets: ["SoftmaxReference"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CSleef",
+      pkgConfig: "sleef",
+      providers: [.apt(["libsleef-dev"])]
+    ),
+    .target(name: "SoftmaxKernelsCore"),
+    .target(
+      name: "SoftmaxKernelsAVX2",
+      dependencies: ["SoftmaxKernelsCore", "CSleef"],
+      swiftSettings: avx2Flags
+    ),
+    .target(
+      name: "SoftmaxKernelsBaseline",
+      dependencies: ["SoftmaxKernelsCore", "CSleef"]
+    ),
+    .target(
+      name: "SoftmaxKernels",
+      dependencies: ["SoftmaxKernelsCore", "SoftmaxKernelsAVX2", "SoftmaxKernelsBaseline", "CSleef"]
+    ),
+    .target(
+      name: "SoftmaxReference",
+      dependencies: ["SoftmaxKernels"]
+    ),
+    .testTarget(
+      name: "SoftmaxKernelsTests",
+      dependencies: [
+        "SoftmaxKernels",
+        "SoftmaxReference",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+  ]
+)

@@ -1,0 +1,29 @@
+// The AVX2 + FMA backend: 8 x Float and 4 x Double, SLEEF's 1-ulp AVX2 functions.
+// This module alone is compiled with `-target-cpu haswell` (see Package.swift); nothing in it runs
+// unless `SoftmaxKernels` has seen AVX2 and FMA in CPUID.
+internal import CSleef
+public import SoftmaxKernelsCore
+
+/// 8 x Float with SLEEF `Sleef_*f8_u10avx2`.
+enum SleefAVX2Float: VectorMath {
+  typealias Scalar = Float
+  typealias Vector = SIMD8<Float>
+  @inline(__always) static func exp(_ x: Vector) -> Vector { Sleef_expf8_u10avx2(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { Sleef_logf8_u10avx2(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pf8_u10avx2(x) }
+}
+
+/// 4 x Double with SLEEF `Sleef_*d4_u10avx2`.
+enum SleefAVX2Double: VectorMath {
+  typealias Scalar = Double
+  typealias Vector = SIMD4<Double>
+  @inline(__always) static func exp(_ x: Vector) -> Vector { Sleef_expd4_u10avx2(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { Sleef_logd4_u10avx2(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd4_u10avx2(x) }
+}
+
+/// The AVX2 kernel tables. Only call them on a CPU with AVX2 and FMA.
+public enum AVX2Backend {
+  public static let float: KernelTable<Float> = KernelTable(SleefAVX2Float.self)
+  public static let double: KernelTable<Double> = KernelTable(SleefAVX2Double.self)
+}

@@ -1,0 +1,28 @@
+// The baseline backend for any x86-64 CPU: 4 x Float and 2 x Double through SLEEF's 128-bit
+// dispatchers (which pick SSE2 or SSE4.1 code at run time). Compiled with default flags.
+internal import CSleef
+public import SoftmaxKernelsCore
+
+/// 4 x Float with SLEEF `Sleef_*f4_u10`.
+enum SleefSSEFloat: VectorMath {
+  typealias Scalar = Float
+  typealias Vector = SIMD4<Float>
+  @inline(__always) static func exp(_ x: Vector) -> Vector { Sleef_expf4_u10(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { Sleef_logf4_u10(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pf4_u10(x) }
+}
+
+/// 2 x Double with SLEEF `Sleef_*d2_u10`.
+enum SleefSSEDouble: VectorMath {
+  typealias Scalar = Double
+  typealias Vector = SIMD2<Double>
+  @inline(__always) static func exp(_ x: Vector) -> Vector { Sleef_expd2_u10(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { Sleef_logd2_u10(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd2_u10(x) }
+}
+
+/// The baseline kernel tables, safe on every x86-64 CPU.
+public enum BaselineBackend {
+  public static let float: KernelTable<Float> = KernelTable(SleefSSEFloat.self)
+  public static let double: KernelTable<Double> = KernelTable(SleefSSEDouble.self)
+}

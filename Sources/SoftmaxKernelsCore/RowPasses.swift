@@ -1,0 +1,121 @@
+// The passes over one contiguous row that every softmax-family kernel is built from. Each is a
+// vector body (unrolled to hide latency) plus one padded tail vector through the same code, so
+// the tail is exactly as accurate as the body. No branches per element, no allocation.
+
+extension VectorMath {
+  /// m = max_j x_j over `n` elements (NaN ignored; -inf for an all -inf or all-NaN row).
+  @inlinable @inline(__always)
+  public static func rowMax(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+    let w = width
+    var a0 = Vector(repeating: -.infinity), a1 = a0, a2 = a0, a3 = a0
+    var i = 0
+    while i &+ 4 &* w <= n {
+      a0 = max(a0, load(x + i))
+      a1 = max(a1, load(x + (i &+ w)))
+      a2 = max(a2, load(x + (i &+ 2 &* w)))
+      a3 = max(a3, load(x + (i &+ 3 &* w)))
+      i &+= 4 &* w
+    }
+    while i &+ w <= n {
+      a0 = max(a0, load(x + i))
+      i &+= w
+    }
+    if i < n { a1 = max(a1, load(x + i, count: n &- i, padding: -.infinity)) }
+    return horizontalMax(max(max(a0, a1), max(a2, a3)))
+  }
+
+  /// (sum_j exp(x_j - m)) - 1, compensated; also stores exp(x_j - m) to `y` when `y` is not nil.
+  ///
+  /// `m` must be the row's finite maximum, so one term is exactly exp(0) = 1. Starting the
+  /// compensated sum at -1 returns the sum of the other terms with *relative* accuracy, which
+  /// `log1p` turns into a log-sum accurate to a few ulps of its own size even when it is tiny.
+  /// A NaN anywhere in the row makes the result NaN.
+  @inlinable @inline(__always)
+  public static func expSumMinusOne(
+    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?
+  ) -> Scalar {
+    let w = width
+    let mv = Vector(repeating: m)
+    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    s0.sum[0] = -1
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let e0 = exp(load(x + i) - mv)
+      let e1 = exp(load(x + (i &+ w)) - mv)
+      if let y {
+        store(e0, to: y + i)
+        store(e1, to: y + (i &+ w))
+      }
+      s0.add(e0)
+      s1.add(e1)
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      let e = exp(load(x + i) - mv)
+      if let y { store(e, to: y + i) }
+      s0.add(e)
+      i &+= w
+    }
+    if i < n {
+      let e = exp(load(x + i, count: n &- i, padding: -.infinity) - mv)
+      if let y { store(e, to: y + i, count: n &- i) }
+      s1.add(e)
+    }
+    // The true value is >= 0; rounding in the compensation can leave a tiny negative, which
+    // would make a log-probability positive. (NaN passes through.)
+    let excess = s0.total(merging: s1)
+    return excess < 0 ? 0 : excess
+  }
+
+  /// y_j = x_j * c (x and y may be the same row).
+  @inlinable @inline(__always)
+  public static func scale(
+    _ x: UnsafePointer<Scalar>, by c: Scalar, count n: Int, to y: UnsafeMutablePointer<Scalar>
+  ) {
+    let w = width
+    let cv = Vector(repeating: c)
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let v0 = load(x + i) * cv
+      let v1 = load(x + (i &+ w)) * cv
+      store(v0, to: y + i)
+      store(v1, to: y + (i &+ w))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      store(load(x + i) * cv, to: y + i)
+      i &+= w
+    }
+    if i < n { store(load(x + i, count: n &- i, padding: 0) * cv, to: y + i, count: n &- i) }
+  }
+
+  /// y_j = (x_j - a) - b (x and y may be the same row). Written as two subtractions so that
+  /// x_j = a gives exactly -b.
+  @inlinable @inline(__always)
+  public static func shift(
+    _ x: UnsafePointer<Scalar>, minus a: Scalar, minus b: Scalar, count n: Int,
+    to y: UnsafeMutablePointer<Scalar>
+  ) {
+    let w = width
+    let av = Vector(repeating: a), bv = Vector(repeating: b)
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let v0 = (load(x + i) - av) - bv
+      let v1 = (load(x + (i &+ w)) - av) - bv
+      store(v0, to: y + i)
+      store(v1, to: y + (i &+ w))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      store((load(x + i) - av) - bv, to: y + i)
+      i &+= w
+    }
+    if i < n { store((load(x + i, count: n &- i, padding: 0) - av) - bv, to: y + i, count: n &- i) }
+  }
+
+  /// y_j = v for every j.
+  @inlinable @inline(__always)
+  public static func fill(_ y: UnsafeMutablePointer<Scalar>, count n: Int, with v: Scalar) {
+    y.update(repeating: v, count: n)
+  }
+}

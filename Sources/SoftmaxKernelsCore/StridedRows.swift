@@ -1,0 +1,48 @@
+/// A read-only row-major matrix view: `rows x cols` elements, row `r` starting at
+/// `base + r * stride`. Built by the public API after validation; the kernels trust it.
+@frozen
+public struct StridedRows<Scalar> {
+  public let base: UnsafePointer<Scalar>
+  public let rows: Int
+  public let cols: Int
+  public let stride: Int
+
+  @inlinable
+  public init(base: UnsafePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
+    self.base = base
+    self.rows = rows
+    self.cols = cols
+    self.stride = stride
+  }
+
+  /// The first element of row `r`.
+  @inlinable @inline(__always)
+  public func row(_ r: Int) -> UnsafePointer<Scalar> { base + r &* stride }
+}
+
+/// A writable row-major matrix view, as `StridedRows`.
+@frozen
+public struct MutableStridedRows<Scalar> {
+  public let base: UnsafeMutablePointer<Scalar>
+  public let rows: Int
+  public let cols: Int
+  public let stride: Int
+
+  @inlinable
+  public init(base: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
+    self.base = base
+    self.rows = rows
+    self.cols = cols
+    self.stride = stride
+  }
+
+  /// The first element of row `r`.
+  @inlinable @inline(__always)
+  public func row(_ r: Int) -> UnsafeMutablePointer<Scalar> { base + r &* stride }
+
+  /// The same memory, read-only (for in-place calls).
+  @inlinable
+  public var readOnly: StridedRows<Scalar> {
+    StridedRows(base: UnsafePointer(base), rows: rows, cols: cols, stride: stride)
+  }
+}

@@ -1,0 +1,97 @@
+/// The vector math layer every kernel is written against.
+///
+/// A conforming type names one SIMD vector type and supplies the operations that differ per
+/// instruction set: the vector `exp`, `log` and `log1p` (SLEEF in the shipped backends) and a lane-wise
+/// maximum. Loads, stores, tails and reductions are written once below, generically. The row
+/// algorithms (`softmaxRows`, `logSoftmaxRows`, ...) are `@inlinable` extensions on this protocol,
+/// so each backend module compiles them with its own target flags.
+public protocol VectorMath: SendableMetatype {
+  /// The element type, `Float` or `Double`.
+  associatedtype Scalar: BinaryFloatingPoint & SIMDScalar & SendableMetatype
+  /// The register-sized vector of `Scalar`, e.g. `SIMD8<Float>` for AVX2.
+  associatedtype Vector: SIMD where Vector.Scalar == Scalar
+
+  /// e^x per lane, `exp(-inf) = 0`, NaN stays NaN.
+  static func exp(_ x: Vector) -> Vector
+  /// ln(x) per lane, `log(0) = -inf`.
+  static func log(_ x: Vector) -> Vector
+  /// ln(1 + x) per lane, accurate for small x.
+  static func log1p(_ x: Vector) -> Vector
+  /// Lane-wise maximum; a NaN lane in `b` keeps the lane of `a`.
+  static func max(_ a: Vector, _ b: Vector) -> Vector
+}
+
+extension VectorMath {
+  /// Lanes per vector.
+  @inlinable @inline(__always)
+  public static var width: Int { Vector.scalarCount }
+
+  /// Loads a full vector from `p` (no alignment needed).
+  @inlinable @inline(__always)
+  public static func load(_ p: UnsafePointer<Scalar>) -> Vector {
+    UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+  }
+
+  /// Loads the first `count` (< width) lanes from `p` and fills the rest with `padding`, so a
+  /// row's tail goes through exactly the same vector code as its body.
+  @inlinable @inline(__always)
+  public static func load(_ p: UnsafePointer<Scalar>, count: Int, padding: Scalar) -> Vector {
+    var v = Vector(repeating: padding)
+    for k in 0..<count { v[k] = p[k] }
+    return v
+  }
+
+  /// Stores a full vector at `p`.
+  @inlinable @inline(__always)
+  public static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+  }
+
+  /// Stores the first `count` lanes of `v` at `p`; memory past them is not touched.
+  @inlinable @inline(__always)
+  public static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>, count: Int) {
+    for k in 0..<count { p[k] = v[k] }
+  }
+
+  /// The largest lane (NaN lanes ignored as in `max`).
+  @inlinable @inline(__always)
+  public static func horizontalMax(_ v: Vector) -> Scalar {
+    var m = v[0]
+    for k in 1..<Vector.scalarCount where v[k] > m { m = v[k] }
+    return m
+  }
+
+  /// Scalar e^x through the vector function, so scalars and vectors round the same way.
+  @inlinable @inline(__always)
+  public static func exp(_ x: Scalar) -> Scalar { exp(Vector(repeating: x))[0] }
+
+  /// Scalar ln(x) through the vector function.
+  @inlinable @inline(__always)
+  public static func log(_ x: Scalar) -> Scalar { log(Vector(repeating: x))[0] }
+
+  /// Scalar ln(1 + x) through the vector function.
+  @inlinable @inline(__always)
+  public static func log1p(_ x: Scalar) -> Scalar { log1p(Vector(repeating: x))[0] }
+}
+
+// Lane-wise maximum for the concrete vector types. Written on concrete types because the generic
+// `SIMD.replacing(with:where:)` is not lowered to one instruction; these become `maxps`/`maxpd`.
+extension VectorMath where Vector == SIMD8<Float> {
+  @inlinable @inline(__always)
+  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+}
+
+extension VectorMath where Vector == SIMD4<Float> {
+  @inlinable @inline(__always)
+  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+}
+
+extension VectorMath where Vector == SIMD4<Double> {
+  @inlinable @inline(__always)
+  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+}
+
+extension VectorMath where Vector == SIMD2<Double> {
+  @inlinable @inline(__always)
+  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+}

@@ -1,0 +1,57 @@
+/// One element's measured error and SPEC.md's bound for it, both in ulps of the working type.
+/// The element passes when `error <= bound`. Outputs that are not finite must match the oracle
+/// exactly: `error` is 0 if they do and infinity if they do not.
+public struct ElementError: Sendable, Comparable {
+  public var error: Double
+  public var bound: Double
+  /// `error / bound`: at most 1 passes.
+  public var ratio: Double { bound > 0 ? error / bound : (error == 0 ? 0 : .infinity) }
+  public var passes: Bool { error <= bound }
+
+  public init(error: Double, bound: Double) {
+    self.error = error
+    self.bound = bound
+  }
+
+  public static func < (a: Self, b: Self) -> Bool { a.ratio < b.ratio }
+}
+
+/// SPEC.md's accuracy bounds, shared by the tests and the benchmark report.
+public enum Accuracy {
+  /// Softmax: relative error <= (|x_j - m| + 4) * ulpOfOne, in units of `ulpOfOne`; for a
+  /// true value below the normal range, absolute error <= 2 * leastNormalMagnitude instead.
+  public static func softmax<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, max m: T) -> ElementError {
+    if let exact = nonFinite(y, o) { return exact }
+    let eps = T.Wide(T.ulpOfOne)
+    let diff = abs(T.Wide(y) - o)
+    if o < T.Wide(T.leastNormalMagnitude) {
+      let tiny = T.Wide(T.leastNormalMagnitude)
+      return ElementError(error: Double(diff / tiny), bound: 2)
+    }
+    // Rows with +inf entries have the exact answer 1/k or 0: no shift term.
+    let shift = m.isFinite ? abs(T.Wide(x) - T.Wide(m)) : 0
+    return ElementError(error: Double(diff / o / eps), bound: Double(shift) + 4)
+  }
+
+  /// Log-softmax, logsumexp and cross-entropy: absolute error <= 4 ulp(max(|x_j|, |lse|)), in
+  /// units of that ulp. `x` is x_j for log-softmax, x_t for cross-entropy, the row max for lse.
+  /// A true value beyond `T`'s range must come out as the infinity it rounds to.
+  public static func logScale<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, lse: T.Wide) -> ElementError {
+    if let exact = nonFinite(y, T.Wide(T(o))) { return exact }
+    let scale = Swift.max(abs(x), abs(T(lse)))
+    let ulp = T.Wide(scale.isFinite ? scale.ulp : T.greatestFiniteMagnitude.ulp)
+    let unit = Swift.max(ulp, T.Wide(T.leastNonzeroMagnitude))
+    return ElementError(error: Double(abs(T.Wide(y) - o) / unit), bound: 4)
+  }
+
+  /// Exact comparison for non-finite results (NaN must meet NaN, inf the same inf).
+  static func nonFinite<T: BinaryFloatingPoint, W: BinaryFloatingPoint>(_ y: T, _ o: W) -> ElementError? {
+    if o.isNaN || y.isNaN {
+      return ElementError(error: o.isNaN && y.isNaN ? 0 : .infinity, bound: 0)
+    }
+    if o.isInfinite || y.isInfinite {
+      return ElementError(error: W(y) == o ? 0 : .infinity, bound: 0)
+    }
+    return nil
+  }
+}

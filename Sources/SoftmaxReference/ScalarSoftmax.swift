@@ -1,0 +1,112 @@
+// The softmax family written plainly, one element at a time, in any `ElementaryScalar`.
+// `Reference` runs it in the kernels' precision; `Oracle` runs the same code in the wider type.
+// It states the numerical contract of SPEC.md directly, with no vector tricks:
+//   NaN in a row         -> NaN row
+//   max = +inf           -> +inf entries share 1/k, others 0
+//   max = -inf (masked)  -> probabilities 0, log-probabilities -inf, lse -inf
+//   otherwise            -> max-subtracted exp, Kahan-compensated sum started at -1, log1p
+
+/// How the scalar code sees one row.
+enum RowSummary<T: ElementaryScalar> {
+  case nan
+  case positiveInfinity(count: Int)
+  case masked
+  /// Finite max `m` and `excess = (sum_j exp(x_j - m)) - 1`, the sum without one exact max term,
+  /// so that `log1p(excess)` keeps its relative accuracy when the sum is close to 1.
+  case finite(max: T, excess: T)
+
+  init<C: Collection<T>>(_ row: C) {
+    var m = -T.infinity, hasNaN = false, infinities = 0
+    for v in row {
+      if v.isNaN { hasNaN = true }
+      if v == .infinity { infinities += 1 }
+      if v > m { m = v }
+    }
+    if hasNaN { self = .nan; return }
+    if m == .infinity { self = .positiveInfinity(count: infinities); return }
+    if m == -.infinity { self = .masked; return }
+    var s = T(-1), c = T.zero
+    for v in row {
+      let y = T.libmExp(v - m) - c
+      let t = s + y
+      c = (t - s) - y
+      s = t
+    }
+    self = .finite(max: m, excess: s < 0 ? 0 : s)  // the true excess is >= 0
+  }
+}
+
+enum ScalarSoftmax {
+  static func softmaxRow<T: ElementaryScalar>(_ row: ArraySlice<T>) -> [T] {
+    switch RowSummary(row) {
+    case .nan: return row.map { _ in .nan }
+    case .masked: return row.map { _ in 0 }
+    case .positiveInfinity(let k): return row.map { $0 == .infinity ? 1 / T(k) : 0 }
+    case .finite(let m, let e): return row.map { T.libmExp($0 - m) / (1 + e) }
+    }
+  }
+
+  static func logSoftmaxRow<T: ElementaryScalar>(_ row: ArraySlice<T>) -> [T] {
+    switch RowSummary(row) {
+    case .nan: return row.map { _ in .nan }
+    case .masked: return row.map { _ in -.infinity }
+    case .positiveInfinity(let k): return row.map { $0 == .infinity ? -T.libmLog(T(k)) : -.infinity }
+    case .finite(let m, let e):
+      let l = T.libmLog1p(e)
+      return row.map { ($0 - m) - l }
+    }
+  }
+
+  static func logSumExpRow<T: ElementaryScalar>(_ row: ArraySlice<T>) -> T {
+    switch RowSummary(row) {
+    case .nan: return .nan
+    case .masked: return -.infinity
+    case .positiveInfinity: return .infinity
+    case .finite(let m, let e): return m + T.libmLog1p(e)
+    }
+  }
+
+  /// Applies `f` to each row of `cols` elements of `x` (`rows * cols` elements, packed).
+  static func rowwise<T, R>(_ x: [T], rows: Int, cols: Int, _ f: (ArraySlice<T>) -> R) -> [R] {
+    precondition(rows >= 0 && cols >= 0 && x.count == rows * cols, "x must hold rows * cols elements")
+    return (0..<rows).map { f(x[($0 * cols)..<(($0 + 1) * cols)]) }
+  }
+}
+
+/// The scalar reference implementations, in the working precision `T`. Packed row-major
+/// `rows x cols` arrays (`x.count == rows * cols`); same semantics as the kernels.
+public enum Reference {
+  /// Row-wise softmax, one element at a time.
+  public static func softmax<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
+    ScalarSoftmax.rowwise(x, rows: rows, cols: cols, ScalarSoftmax.softmaxRow).flatMap { $0 }
+  }
+
+  /// Row-wise log-softmax, one element at a time.
+  public static func logSoftmax<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
+    ScalarSoftmax.rowwise(x, rows: rows, cols: cols, ScalarSoftmax.logSoftmaxRow).flatMap { $0 }
+  }
+
+  /// Row-wise logsumexp, one value per row.
+  public static func logSumExp<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
+    ScalarSoftmax.rowwise(x, rows: rows, cols: cols, ScalarSoftmax.logSumExpRow)
+  }
+}
+
+/// The same operations computed in `T.Wide` (Double for Float, Float80 for Double): the yardstick
+/// the kernels' and the reference's errors are measured against.
+public enum Oracle {
+  /// Row-wise softmax in the wider precision.
+  public static func softmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
+    Reference.softmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
+  }
+
+  /// Row-wise log-softmax in the wider precision.
+  public static func logSoftmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
+    Reference.logSoftmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
+  }
+
+  /// Row-wise logsumexp in the wider precision.
+  public static func logSumExp<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
+    Reference.logSumExp(x.map { T.Wide($0) }, rows: rows, cols: cols)
+  }
+}

@@ -1,0 +1,181 @@
+import PropertyBased
+import SoftmaxKernels
+import SoftmaxReference
+import Testing
+
+// Shared test machinery: row generators (random and adversarial), and one checker that runs every
+// forward kernel on a matrix and compares it with the scalar reference and the oracle.
+
+/// A packed row-major test matrix.
+struct Matrix<T: ReferenceScalar>: CustomStringConvertible {
+  var values: [T]
+  var rows: Int
+  var cols: Int
+
+  var description: String {
+    let shown = values.prefix(12).map { "\($0)" }.joined(separator: ", ")
+    return "\(rows)x\(cols) [\(shown)\(values.count > 12 ? ", ..." : "")]"
+  }
+
+  func row(_ r: Int) -> ArraySlice<T> { values[(r * cols)..<((r + 1) * cols)] }
+}
+
+/// Draws from a seeded generator (PropertyBased's, so failures print a reproducible seed).
+struct Draw {
+  var rng: any SeededRandomNumberGenerator
+
+  mutating func int(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &rng) }
+  mutating func double(_ r: ClosedRange<Double>) -> Double { Double.random(in: r, using: &rng) }
+  mutating func chance(_ p: Double) -> Bool { double(0...1) < p }
+
+  /// A roughly normal value (sum of uniforms) times `scale`.
+  mutating func gaussian(scale: Double) -> Double {
+    (double(-1...1) + double(-1...1) + double(-1...1)) * scale
+  }
+}
+
+/// Kinds of adversarial rows.
+enum Adversary: CaseIterable {
+  case huge, tiny, masked, fullyMasked, positiveInfinity, nan, constant, mixedExtremes
+}
+
+enum Rows {
+  /// Random logits: `rows` in 1...3, `cols` in `cols`, values of a random scale, a few masked.
+  static func random<T: ReferenceScalar>(_: T.Type, cols colRange: ClosedRange<Int>)
+    -> Generator<Matrix<T>, Shrink.None<Matrix<T>>>
+  {
+    Generator { rng in
+      var d = Draw(rng: rng)
+      defer { rng = d.rng }
+      let rows = d.int(1...3), cols = d.int(colRange)
+      let scale = [0.01, 1, 10, 100, 1e4][d.int(0...4)]
+      let maskRate = d.chance(0.3) ? d.double(0...0.5) : 0
+      var v = [T]()
+      v.reserveCapacity(rows * cols)
+      for _ in 0..<(rows * cols) {
+        v.append(d.chance(maskRate) ? -.infinity : T(d.gaussian(scale: scale)))
+      }
+      return Matrix(values: v, rows: rows, cols: cols)
+    }
+  }
+
+  /// Adversarial rows: huge, tiny, masked, fully masked, +inf, NaN, constant, mixed extremes.
+  static func adversarial<T: ReferenceScalar>(_: T.Type, cols colRange: ClosedRange<Int>)
+    -> Generator<Matrix<T>, Shrink.None<Matrix<T>>>
+  {
+    Generator { rng in
+      var d = Draw(rng: rng)
+      defer { rng = d.rng }
+      let rows = d.int(1...3), cols = d.int(colRange)
+      var v = [T]()
+      for _ in 0..<rows {
+        let kind = Adversary.allCases[d.int(0...(Adversary.allCases.count - 1))]
+        let constant = T(d.gaussian(scale: 1e3))
+        for _ in 0..<cols { v.append(element(kind, constant: constant, &d)) }
+      }
+      return Matrix(values: v, rows: rows, cols: cols)
+    }
+  }
+
+  static func element<T: ReferenceScalar>(_ kind: Adversary, constant: T, _ d: inout Draw) -> T {
+    let big: [T] = [1e30, -1e30, T.greatestFiniteMagnitude, -T.greatestFiniteMagnitude, 1e38, -1e38]
+    let small: [T] = [T.leastNonzeroMagnitude, -T.leastNonzeroMagnitude, T.leastNormalMagnitude, 0, -0.0]
+    switch kind {
+    case .huge: return d.chance(0.5) ? big[d.int(0...(big.count - 1))] : T(d.gaussian(scale: 1e30))
+    case .tiny: return small[d.int(0...(small.count - 1))] * T(d.int(1...4))
+    case .masked: return d.chance(0.8) ? -.infinity : T(d.gaussian(scale: 10))
+    case .fullyMasked: return -.infinity
+    case .positiveInfinity: return d.chance(0.2) ? .infinity : (d.chance(0.2) ? -.infinity : T(d.gaussian(scale: 10)))
+    case .nan: return d.chance(0.1) ? .nan : (d.chance(0.1) ? .infinity : T(d.gaussian(scale: 10)))
+    case .constant: return constant
+    case .mixedExtremes:
+      switch d.int(0...4) {
+      case 0: return big[d.int(0...(big.count - 1))]
+      case 1: return small[d.int(0...(small.count - 1))]
+      case 2: return -.infinity
+      default: return T(d.gaussian(scale: 50))
+      }
+    }
+  }
+}
+
+/// Runs softmax, log-softmax and logsumexp (out of place with padded strides, and in place) on
+/// `m`, and checks them against the scalar reference and the oracle with SPEC.md's bounds, and
+/// the contract's sign and NaN rules. Returns the worst softmax and log-scale errors seen.
+@discardableResult
+func checkForwardKernels<T: ReferenceScalar>(
+  _ m: Matrix<T>, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (softmax: ElementError, logScale: ElementError) {
+  let (rows, cols) = (m.rows, m.cols)
+  let pad = cols % 3  // exercise row strides > cols
+  let sentinel = T(-12345.5)
+  var strided = [T](repeating: sentinel, count: rows * (cols + pad))
+  for r in 0..<rows { for j in 0..<cols { strided[r * (cols + pad) + j] = m.values[r * cols + j] } }
+
+  var sm = [T](repeating: sentinel, count: rows * (cols + pad))
+  var lsm = sm
+  var lse = [T](repeating: sentinel, count: rows)
+  try strided.withUnsafeBufferPointer { x in
+    try sm.withUnsafeMutableBufferPointer { y in
+      try softmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad)
+    }
+    try lsm.withUnsafeMutableBufferPointer { y in
+      try logSoftmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad)
+    }
+    try lse.withUnsafeMutableBufferPointer { y in
+      try logSumExp(x, rows: rows, cols: cols, inputStride: cols + pad, into: y)
+    }
+  }
+  // In place on the packed matrix must give bit-identical results.
+  let smInPlace = try softmax(m.values, cols: cols)
+  let lsmInPlace = try logSoftmax(m.values, cols: cols)
+
+  let refSM = Reference.softmax(m.values, rows: rows, cols: cols), oraSM = Oracle.softmax(m.values, rows: rows, cols: cols)
+  let refLSM = Reference.logSoftmax(m.values, rows: rows, cols: cols), oraLSM = Oracle.logSoftmax(m.values, rows: rows, cols: cols)
+  let refLSE = Reference.logSumExp(m.values, rows: rows, cols: cols), oraLSE = Oracle.logSumExp(m.values, rows: rows, cols: cols)
+
+  var worstSM = ElementError(error: 0, bound: 1), worstLog = ElementError(error: 0, bound: 1)
+  var failures: [String] = []
+  func note(_ s: String) { if failures.count < 5 { failures.append(s) } }
+
+  for r in 0..<rows {
+    let row = m.row(r)
+    let rowMax = row.reduce(-T.infinity) { $1 > $0 ? $1 : $0 }
+    let rowHasNaN = row.contains { $0.isNaN }
+    // logsumexp
+    for (name, value) in [("kernel", lse[r]), ("reference", refLSE[r])] {
+      let e = Accuracy.logScale(value, oracle: oraLSE[r], x: rowMax, lse: oraLSE[r])
+      if name == "kernel" { worstLog = max(worstLog, e) }
+      if !e.passes { note("lse \(name) row \(r): \(value) vs oracle \(oraLSE[r]) (\(e.error) > \(e.bound) ulp)") }
+    }
+    for j in 0..<cols {
+      let k = r * cols + j, ks = r * (cols + pad) + j, x = m.values[k]
+      if !identical(smInPlace[k], sm[ks]) { note("softmax in-place differs at \(r),\(j)") }
+      if !identical(lsmInPlace[k], lsm[ks]) { note("log-softmax in-place differs at \(r),\(j)") }
+      for (name, y) in [("kernel", sm[ks]), ("reference", refSM[k])] {
+        let e = Accuracy.softmax(y, oracle: oraSM[k], x: x, max: rowMax)
+        if name == "kernel" { worstSM = max(worstSM, e) }
+        if !e.passes { note("softmax \(name) at \(r),\(j) x=\(x): \(y) vs oracle \(oraSM[k]) (\(e.error) > \(e.bound) ulp)") }
+        if !rowHasNaN && !(y >= 0 && y <= 1) { note("softmax \(name) out of [0, 1] at \(r),\(j): \(y)") }
+      }
+      for (name, y) in [("kernel", lsm[ks]), ("reference", refLSM[k])] {
+        let e = Accuracy.logScale(y, oracle: oraLSM[k], x: x, lse: oraLSE[r])
+        if name == "kernel" { worstLog = max(worstLog, e) }
+        if !e.passes { note("log-softmax \(name) at \(r),\(j) x=\(x): \(y) vs oracle \(oraLSM[k]) (\(e.error) > \(e.bound) ulp)") }
+        if !rowHasNaN && !(y <= 0) { note("log-softmax \(name) > 0 or NaN at \(r),\(j): \(y)") }
+      }
+      if rowHasNaN && !(sm[ks].isNaN && lsm[ks].isNaN) { note("NaN row \(r) not NaN at \(j)") }
+    }
+    for j in cols..<(cols + pad) {
+      let ks = r * (cols + pad) + j
+      if sm[ks] != sentinel || lsm[ks] != sentinel { note("stride padding written at \(r),\(j)") }
+    }
+  }
+  #expect(failures.isEmpty, "\(T.self) \(m): \(failures.joined(separator: "; "))", sourceLocation: sourceLocation)
+  return (worstSM, worstLog)
+}
+
+/// Same value, same sign of zero, or both NaN.
+func identical<T: BinaryFloatingPoint>(_ a: T, _ b: T) -> Bool {
+  (a.isNaN && b.isNaN) || (a == b && a.sign == b.sign)
+}
