@@ -2,21 +2,26 @@ extension VectorMath {
   /// Row-wise log-softmax: y_j = (x_j - m) - log(sum_k exp(x_k - m)), m = max_k x_k,
   /// with the log taken as log1p of the sum minus its exact max term (see `expSumMinusOne`).
   ///
-  /// Three passes per row: max; compensated sum of exp (nothing stored); shift. `x` and `y` may
-  /// be the same memory (in place). Rows with a non-finite max follow `NonFiniteRow`.
+  /// Pass A (`rowStatistics`) reads the row once; out of place, it uses `y` as scratch for the
+  /// exp values, which also brings `y` into cache for pass B (the shift). In place it uses a
+  /// stack block. Rows with a +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
   public static func logSoftmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
     let n = x.cols
     guard n > 0 else { return }
+    let inPlace = x.base == UnsafePointer(y.base)
     for r in 0..<x.rows {
       let xr = x.row(r), yr = y.row(r)
-      let m = rowMax(xr, count: n)
-      guard m.isFinite else {
-        nonFiniteLogSoftmax(xr, count: n, max: m, to: yr)
-        continue
+      switch rowStatistics(xr, count: n, numeratorsTo: inPlace ? nil : yr, chunkMax: nil) {
+      case .nonFinite:
+        nonFiniteLogSoftmax(xr, count: n, to: yr)
+      case .finite(let m, let excess):
+        if m == -.infinity {
+          fill(yr, count: n, with: -.infinity)
+        } else {
+          shift(xr, minus: m, minus: log1p(excess), count: n, to: yr)
+        }
       }
-      let excess = expSumMinusOne(xr, count: n, minus: m, storingTo: nil)
-      shift(xr, minus: m, minus: log1p(excess), count: n, to: yr)
     }
   }
 }

@@ -1,40 +1,40 @@
-// Rows whose maximum is not finite, where `x - max` would be NaN or meaningless. They are rare,
-// so they take a plain scalar path chosen once per row, never a branch per element in the
-// vector loops.
+// Rows holding a +inf or a NaN, or only -inf, where `x - max` would be NaN or meaningless. They
+// are rare, so they take a plain scalar path chosen once per row, never a branch per element in
+// the vector loops.
 //
 //   any NaN in the row   -> every output of the row is NaN
-//   max = +inf, k lanes  -> the limit: the +inf entries share probability 1/k, the rest get 0
-//   max = -inf           -> fully masked: probabilities 0, log-probabilities -inf, lse -inf
+//   k entries +inf       -> the limit: the +inf entries share probability 1/k, the rest get 0
+//   only -inf            -> fully masked: probabilities 0, log-probabilities -inf, lse -inf
 
-/// What a row with a non-finite maximum is.
+/// What a row (or the part of a row still unread) with non-finite entries is.
 @frozen
 public enum NonFiniteRow: Equatable {
   /// The row holds a NaN.
   case nan
   /// `count` entries are +inf (and no NaN).
   case positiveInfinity(count: Int)
-  /// Every entry is -inf (fully masked).
+  /// No NaN and no +inf: every entry that matters is -inf (fully masked).
   case masked
 
-  /// Classifies a row whose `rowMax` is not finite.
+  /// Classifies `n` elements.
   @inlinable
-  public init<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, count n: Int, max m: T) {
+  public init<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, count n: Int) {
     var infinities = 0
     for j in 0..<n {
       if x[j].isNaN { self = .nan; return }
       if x[j] == .infinity { infinities &+= 1 }
     }
-    self = m == .infinity ? .positiveInfinity(count: infinities) : .masked
+    self = infinities > 0 ? .positiveInfinity(count: infinities) : .masked
   }
 }
 
 extension VectorMath {
-  /// Softmax of a row with a non-finite maximum.
+  /// Softmax outputs of a classified row (x and y may be the same memory).
   @inlinable
   public static func nonFiniteSoftmax(
-    _ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar, to y: UnsafeMutablePointer<Scalar>
+    _ kind: NonFiniteRow, _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
   ) {
-    switch NonFiniteRow(x, count: n, max: m) {
+    switch kind {
     case .nan: fill(y, count: n, with: .nan)
     case .masked: fill(y, count: n, with: 0)
     case .positiveInfinity(let k):
@@ -43,12 +43,12 @@ extension VectorMath {
     }
   }
 
-  /// Log-softmax of a row with a non-finite maximum.
+  /// Log-softmax of a row with a +inf or a NaN (x and y may be the same memory).
   @inlinable
   public static func nonFiniteLogSoftmax(
-    _ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar, to y: UnsafeMutablePointer<Scalar>
+    _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
   ) {
-    switch NonFiniteRow(x, count: n, max: m) {
+    switch NonFiniteRow(x, count: n) {
     case .nan: fill(y, count: n, with: .nan)
     case .masked: fill(y, count: n, with: -.infinity)
     case .positiveInfinity(let k):
@@ -57,10 +57,10 @@ extension VectorMath {
     }
   }
 
-  /// Logsumexp of a row with a non-finite maximum: NaN, +inf or -inf.
+  /// Logsumexp of a row with a +inf or a NaN: NaN or +inf.
   @inlinable
-  public static func nonFiniteLogSumExp(_ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar) -> Scalar {
-    switch NonFiniteRow(x, count: n, max: m) {
+  public static func nonFiniteLogSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+    switch NonFiniteRow(x, count: n) {
     case .nan: return .nan
     case .masked: return -.infinity
     case .positiveInfinity: return .infinity

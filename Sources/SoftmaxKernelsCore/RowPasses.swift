@@ -24,47 +24,69 @@ extension VectorMath {
     return horizontalMax(max(max(a0, a1), max(a2, a3)))
   }
 
-  /// (sum_j exp(x_j - m)) - 1, compensated; also stores exp(x_j - m) to `y` when `y` is not nil.
+  /// Elements per block of `expSumMinusOne`: 1 KiB, so the block is still in L1 when summed and
+  /// the scratch block of `logSumExp` / `logSoftmax` is guaranteed to live on the stack.
+  @inlinable @inline(__always)
+  public static var expBlockCount: Int { 1024 / MemoryLayout<Scalar>.stride }
+
+  /// (sum_j exp(x_j - m)) - 1, compensated; also leaves exp(x_j - m) in `y` when `y` is not nil.
   ///
   /// `m` must be the row's finite maximum, so one term is exactly exp(0) = 1. Starting the
   /// compensated sum at -1 returns the sum of the other terms with *relative* accuracy, which
   /// `log1p` turns into a log-sum accurate to a few ulps of its own size even when it is tiny.
   /// A NaN anywhere in the row makes the result NaN.
+  ///
+  /// The row goes by 1 KiB blocks: exp of a block is written out (to `y`, or to a stack block),
+  /// then summed while it is in L1. Keeping the exp calls and the sums in separate loops keeps
+  /// the accumulators in registers, because an out-of-line exp (SLEEF) clobbers every vector
+  /// register at each call.
   @inlinable @inline(__always)
   public static func expSumMinusOne(
     _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?
   ) -> Scalar {
-    let w = width
-    let mv = Vector(repeating: m)
-    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
-    s0.sum[0] = -1
-    var i = 0
-    while i &+ 2 &* w <= n {
-      let e0 = exp(load(x + i) - mv)
-      let e1 = exp(load(x + (i &+ w)) - mv)
-      if let y {
-        store(e0, to: y + i)
-        store(e1, to: y + (i &+ w))
+    var sums = BlockSums<Vector>()
+    let b = expBlockCount
+    if let y {
+      var i = 0
+      while i < n {
+        let len = Swift.min(b, n &- i)
+        expBlock(x + i, count: len, minus: m, to: y + i)
+        sums.add(UnsafePointer(y + i), count: len)
+        i &+= len
       }
-      s0.add(e0)
-      s1.add(e1)
-      i &+= 2 &* w
-    }
-    if i &+ w <= n {
-      let e = exp(load(x + i) - mv)
-      if let y { store(e, to: y + i) }
-      s0.add(e)
-      i &+= w
-    }
-    if i < n {
-      let e = exp(load(x + i, count: n &- i, padding: -.infinity) - mv)
-      if let y { store(e, to: y + i, count: n &- i) }
-      s1.add(e)
+    } else {
+      withUnsafeTemporaryAllocation(of: Scalar.self, capacity: b) { block in
+        let t = block.baseAddress!
+        var i = 0
+        while i < n {
+          let len = Swift.min(b, n &- i)
+          expBlock(x + i, count: len, minus: m, to: t)
+          sums.add(UnsafePointer(t), count: len)
+          i &+= len
+        }
+      }
     }
     // The true value is >= 0; rounding in the compensation can leave a tiny negative, which
     // would make a log-probability positive. (NaN passes through.)
-    let excess = s0.total(merging: s1)
+    let excess = sums.totalMinusOne
     return excess < 0 ? 0 : excess
+  }
+
+  /// y_j = exp(x_j - m) for `n` elements; the tail goes through the same vector exp.
+  @inlinable @inline(__always)
+  public static func expBlock(
+    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, to y: UnsafeMutablePointer<Scalar>
+  ) {
+    let w = width
+    let mv = Vector(repeating: m)
+    var i = 0
+    while i &+ w <= n {
+      store(exp(load(x + i) - mv), to: y + i)
+      i &+= w
+    }
+    if i < n {
+      store(exp(load(x + i, count: n &- i, padding: -.infinity) - mv), to: y + i, count: n &- i)
+    }
   }
 
   /// y_j = x_j * c (x and y may be the same row).

@@ -1,21 +1,57 @@
 extension VectorMath {
   /// Row-wise softmax: y_j = exp(x_j - m) / sum_k exp(x_k - m), m = max_k x_k.
   ///
-  /// Three passes per row: max; exp, store and compensated sum; scale by 1/sum. `x` and `y` may be
-  /// the same memory (in place). Rows with a non-finite max follow `NonFiniteRow`.
+  /// Pass A (`rowStatistics`) reads the row once, leaving exp(x_j - m_c) in `y` chunk by chunk;
+  /// pass B scales each chunk by exp(m_c - m) / sum (exactly 1/sum for the chunk holding the max,
+  /// so rows of up to one chunk are plain max / exp-sum / scale). `x` and `y` may be the same
+  /// memory (in place). Rows with a +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
   public static func softmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
     let n = x.cols
     guard n > 0 else { return }
-    for r in 0..<x.rows {
-      let xr = x.row(r), yr = y.row(r)
-      let m = rowMax(xr, count: n)
-      guard m.isFinite else {
-        nonFiniteSoftmax(xr, count: n, max: m, to: yr)
-        continue
+    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: chunks(in: n)) { chunkMax in
+      let cm = chunkMax.baseAddress!
+      for r in 0..<x.rows {
+        softmaxRow(x.row(r), count: n, to: y.row(r), chunkMax: cm)
       }
-      let excess = expSumMinusOne(xr, count: n, minus: m, storingTo: yr)
-      scale(yr, by: 1 / (1 + excess), count: n, to: yr)
+    }
+  }
+
+  @inlinable @inline(__always)
+  static func softmaxRow(
+    _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>,
+    chunkMax: UnsafeMutablePointer<Scalar>
+  ) {
+    switch rowStatistics(x, count: n, numeratorsTo: y, chunkMax: chunkMax) {
+    case .nonFinite(let from, let excessIsNaN):
+      // Entries before `from` have no +inf (so their outputs are 0) but may have been
+      // overwritten in place; x[from...] is untouched.
+      let rest = NonFiniteRow(x + from, count: n &- from)
+      if excessIsNaN || rest == .nan {
+        fill(y, count: n, with: .nan)
+      } else {
+        fill(y, count: from, with: 0)
+        nonFiniteSoftmax(rest, x + from, count: n &- from, to: y + from)
+      }
+    case .finite(let m, let excess):
+      if m == -.infinity { return }  // fully masked: pass A wrote zeros
+      if excess.isNaN {
+        fill(y, count: n, with: .nan)
+        return
+      }
+      let inverse = 1 / (1 + excess)
+      let size = chunkCount
+      var start = 0, c = 0
+      while start < n {
+        let len = Swift.min(size, n &- start)
+        let mc = chunkMax[c]
+        if mc != -.infinity {
+          let factor = mc == m ? inverse : exp(mc - m) * inverse
+          scale(y + start, by: factor, count: len, to: y + start)
+        }
+        start &+= len
+        c &+= 1
+      }
     }
   }
 }

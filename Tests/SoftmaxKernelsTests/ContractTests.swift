@@ -148,6 +148,37 @@ struct ContractTests {
     }
   }
 
+  @Test("a +inf, NaN or masked chunk after finite chunks of a long row, in place and out of place")
+  func nonFiniteEntryInALaterChunk() throws {
+    try check(Float.self)
+    try check(Double.self)
+    func check<T: ReferenceScalar>(_: T.Type) throws {
+      let cols = 5000
+      for (position, special) in [(4999, T.infinity), (2500, T.nan), (4000, -T.infinity)] {
+        var x = (0..<cols).map { T($0 % 17) }
+        if special == -.infinity {
+          for j in 3000..<cols { x[j] = -.infinity }  // whole chunks masked
+        }
+        x[position] = special
+        let outOfPlace = try softmax(x, cols: cols)
+        var inPlace = x
+        try softmax(inPlace: &inPlace, cols: cols)
+        #expect(zip(outOfPlace, inPlace).allSatisfy { identical($0, $1) })
+        let lsm = try logSoftmax(x, cols: cols)
+        if special == .infinity {
+          #expect(outOfPlace[position] == 1 && outOfPlace.filter { $0 != 0 }.count == 1)
+          #expect(lsm[position] == 0 && lsm.filter { $0 != -.infinity }.count == 1)
+        } else if special.isNaN {
+          #expect(outOfPlace.allSatisfy { $0.isNaN } && lsm.allSatisfy { $0.isNaN })
+        } else {
+          let expected = Reference.softmax(x, rows: 1, cols: cols)
+          #expect(outOfPlace[3000...].allSatisfy { $0 == 0 } && lsm[3000...].allSatisfy { $0 == -.infinity })
+          for j in 0..<3000 { #expect(abs(outOfPlace[j] - expected[j]) <= 8 * T.ulpOfOne * expected[j]) }
+        }
+      }
+    }
+  }
+
   @Test("cols == 0 or rows == 0: nothing to do, no crash; logsumexp of an empty row is -inf")
   func emptyShapes() throws {
     try check(Float.self)

@@ -33,6 +33,26 @@ struct ForwardPropertyTests {
     }
   }
 
+  /// Rows spanning several 8 KiB chunks (2048 Floats, 1024 Doubles), where partial statistics
+  /// are merged and in-place softmax has overwritten earlier chunks before it meets a +inf or NaN.
+  @Test func multiChunkRowsFloat() async {
+    await propertyCheck(count: 200, input: Rows.random(Float.self, cols: 2000...6200)) { m in
+      try checkForwardKernels(m)
+    }
+    await propertyCheck(count: 200, input: Rows.adversarial(Float.self, cols: 2000...6200)) { m in
+      try checkForwardKernels(m)
+    }
+  }
+
+  @Test func multiChunkRowsDouble() async {
+    await propertyCheck(count: 200, input: Rows.random(Double.self, cols: 1000...3100)) { m in
+      try checkForwardKernels(m)
+    }
+    await propertyCheck(count: 200, input: Rows.adversarial(Double.self, cols: 1000...3100)) { m in
+      try checkForwardKernels(m)
+    }
+  }
+
   /// Short rows around the vector widths (0, 1, 2, 3, 4, 5, 7, 8, 9, ... 33).
   @Test func everyShortLength() async throws {
     for cols in 0...33 {

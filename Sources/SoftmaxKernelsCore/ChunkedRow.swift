@@ -1,0 +1,75 @@
+// Pass A of every softmax-family kernel: one read of the row from memory, chunk by chunk.
+//
+// A chunk (8 KiB) is small enough to stay in L1 between its two loops: its max, then
+// exp(x - m_c) with a compensated sum. Each chunk yields a partial (m_c, e_c) with
+// e_c = sum exp(x - m_c) - 1, and partials merge exactly:
+//   m = max(m_a, m_b),  e = e_a + (1 + e_b) exp(m_b - m_a)   when m_a >= m_b (e_a + 1 + e_b if equal).
+// Long rows therefore cost one trip to L2/L3/DRAM for `x` instead of two (a separate max pass),
+// and the softmax output keeps its chunk-local scale until pass B fixes it with one factor per
+// chunk, exp(m_c - m) / (1 + e).
+
+/// The merged statistics of a row, or where it stopped being finite.
+@frozen
+public enum RowStatistics<Scalar> {
+  /// Every chunk had a finite max, or was fully masked: the row max `max` (-inf if every
+  /// entry is -inf) and `excess` = sum_j exp(x_j - max) - 1 (NaN if the row has a NaN).
+  case finite(max: Scalar, excess: Scalar)
+  /// The chunk starting at `from` has a +inf or is all NaN/-inf with a NaN: the row needs the
+  /// `NonFiniteRow` path. Entries before `from` are finite or -inf; `excessIsNaN` tells whether
+  /// they held a NaN.
+  case nonFinite(from: Int, excessIsNaN: Bool)
+}
+
+extension VectorMath {
+  /// Elements per chunk: 8 KiB.
+  @inlinable @inline(__always)
+  public static var chunkCount: Int { 8192 / MemoryLayout<Scalar>.stride }
+
+  /// Pass A over a row of `n` elements. When `y` is given, exp(x_j - m_c) is left in it (the
+  /// softmax numerators, chunk-local scale) and `chunkMax[c]` records each chunk's max (-inf
+  /// for a fully masked chunk, whose `y` is set to 0).
+  @inlinable @inline(__always)
+  public static func rowStatistics(
+    _ x: UnsafePointer<Scalar>, count n: Int,
+    numeratorsTo y: UnsafeMutablePointer<Scalar>?, chunkMax: UnsafeMutablePointer<Scalar>?
+  ) -> RowStatistics<Scalar> {
+    let size = chunkCount
+    var m = -Scalar.infinity, e = Scalar.zero
+    var start = 0, c = 0
+    while start < n {
+      let len = Swift.min(size, n &- start)
+      let xc = x + start
+      let mc = rowMax(xc, count: len)
+      if mc.isFinite {
+        let ec = expSumMinusOne(xc, count: len, minus: mc, storingTo: y.map { $0 + start })
+        if mc > m {
+          e = (1 + e) * exp(m - mc) + ec
+          m = mc
+        } else if mc == m {
+          e = e + (1 + ec)
+        } else {
+          e = e + (1 + ec) * exp(mc - m)
+        }
+      } else if mc == -.infinity && !containsNaN(xc, count: len) {
+        if let y { fill(y + start, count: len, with: 0) }
+      } else {
+        return .nonFinite(from: start, excessIsNaN: e.isNaN)
+      }
+      chunkMax?[c] = mc
+      start &+= len
+      c &+= 1
+    }
+    return .finite(max: m, excess: e)
+  }
+
+  /// Number of chunks of a row of `n` elements.
+  @inlinable @inline(__always)
+  public static func chunks(in n: Int) -> Int { (n &+ chunkCount &- 1) / chunkCount }
+
+  /// True if any of the `n` elements is NaN (scalar; only for rows already known to be odd).
+  @inlinable
+  public static func containsNaN(_ x: UnsafePointer<Scalar>, count n: Int) -> Bool {
+    for j in 0..<n where x[j].isNaN { return true }
+    return false
+  }
+}
