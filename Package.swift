@@ -56,6 +56,7 @@ let package = Package(
       name: "SoftmaxKernelsTests",
       dependencies: [
         "SoftmaxKernels",
+        "SoftmaxKernelsCore",
         "SoftmaxReference",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]

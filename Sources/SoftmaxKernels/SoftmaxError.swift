@@ -13,6 +13,8 @@ public enum SoftmaxError: Error, Hashable, Sendable, CustomStringConvertible {
   case countNotMultipleOfColumns(argument: String, count: Int, cols: Int)
   /// Input and output overlap without being the same matrix (use the in-place call instead).
   case overlappingBuffers(input: String, output: String)
+  /// `KernelOptions.threads` was negative.
+  case invalidThreadCount(Int)
 
   public var description: String {
     switch self {
@@ -28,6 +30,8 @@ public enum SoftmaxError: Error, Hashable, Sendable, CustomStringConvertible {
       return "SoftmaxError: '\(a)' has \(n) elements, not a multiple of cols = \(c)"
     case .overlappingBuffers(let i, let o):
       return "SoftmaxError: '\(i)' and '\(o)' overlap but are not the same matrix"
+    case .invalidThreadCount(let t):
+      return "SoftmaxError: 'threads' must be >= 0 (0 = all processors), got \(t)"
     }
   }
 }

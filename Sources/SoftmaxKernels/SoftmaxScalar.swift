@@ -6,6 +6,6 @@ public import SoftmaxKernelsCore
 /// kernel table chosen for the running CPU (see `InstructionSet.active`); you never call
 /// `_kernels` yourself.
 public protocol SoftmaxScalar: BinaryFloatingPoint, Sendable, SendableMetatype {
-  /// The specialized kernels for this type on this CPU. Implementation detail of the API.
-  static var _kernels: KernelTable<Self> { get }
+  /// The specialized kernels for this type, mode and CPU. Implementation detail of the API.
+  static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Self>
 }

@@ -22,8 +22,30 @@ enum SleefAVX2Double: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd4_u10avx2(x) }
 }
 
+/// Fast mode, 8 x Float: the inlined `fastExp`; log and log1p (once per row) from SLEEF.
+enum FastAVX2Float: VectorMath {
+  typealias Scalar = Float
+  typealias Vector = SIMD8<Float>
+  static var inlinesExp: Bool { true }
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Float.log(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Float.log1p(x) }
+}
+
+/// Fast mode, 4 x Double: the inlined `fastExp`; log and log1p from SLEEF.
+enum FastAVX2Double: VectorMath {
+  typealias Scalar = Double
+  typealias Vector = SIMD4<Double>
+  static var inlinesExp: Bool { true }
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Double.log(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Double.log1p(x) }
+}
+
 /// The AVX2 kernel tables. Only call them on a CPU with AVX2 and FMA.
 public enum AVX2Backend {
   public static let float: KernelTable<Float> = KernelTable(SleefAVX2Float.self)
   public static let double: KernelTable<Double> = KernelTable(SleefAVX2Double.self)
+  public static let fastFloat: KernelTable<Float> = KernelTable(FastAVX2Float.self)
+  public static let fastDouble: KernelTable<Double> = KernelTable(FastAVX2Double.self)
 }

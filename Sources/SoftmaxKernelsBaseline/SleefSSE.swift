@@ -21,8 +21,30 @@ enum SleefSSEDouble: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd2_u10(x) }
 }
 
+/// Fast mode, 4 x Float: the inlined `fastExp`; log and log1p from SLEEF.
+enum FastSSEFloat: VectorMath {
+  typealias Scalar = Float
+  typealias Vector = SIMD4<Float>
+  static var inlinesExp: Bool { true }
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEFloat.log(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEFloat.log1p(x) }
+}
+
+/// Fast mode, 2 x Double: the inlined `fastExp`; log and log1p from SLEEF.
+enum FastSSEDouble: VectorMath {
+  typealias Scalar = Double
+  typealias Vector = SIMD2<Double>
+  static var inlinesExp: Bool { true }
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEDouble.log(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEDouble.log1p(x) }
+}
+
 /// The baseline kernel tables, safe on every x86-64 CPU.
 public enum BaselineBackend {
   public static let float: KernelTable<Float> = KernelTable(SleefSSEFloat.self)
   public static let double: KernelTable<Double> = KernelTable(SleefSSEDouble.self)
+  public static let fastFloat: KernelTable<Float> = KernelTable(FastSSEFloat.self)
+  public static let fastDouble: KernelTable<Double> = KernelTable(FastSSEDouble.self)
 }

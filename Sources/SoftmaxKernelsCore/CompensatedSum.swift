@@ -1,8 +1,11 @@
-/// Kahan-compensated running sum, lane by lane.
+/// Compensated running sum, lane by lane (Neumaier's variant, with Knuth's branch-free TwoSum).
 ///
-/// With `s` the running sum and `c` the running compensation, adding `x` does
-/// `y = x - c; t = s + y; c = (t - s) - y; s = t`. The error of the total stays a few ulps however
-/// many terms are added, which a plain left-to-right sum of 100k Float terms does not.
+/// Adding `x` to the running sum `s` does `t = s + x; z = t - s; c += (s - (t - z)) + (x - z);
+/// s = t`: the rounding error of every addition is captured exactly and accumulated apart, and
+/// the total is `s + c`. Its error stays a few ulps however many terms are added (a plain
+/// left-to-right sum of 100k Float terms does not), and unlike Kahan's form no correction is
+/// lost when a large term follows small ones (which matters here: the sum starts at -1 and the
+/// exact max term 1 may come last).
 @frozen
 public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   public var sum: V
@@ -17,9 +20,9 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   /// Adds `x` lane by lane.
   @inlinable @inline(__always)
   public mutating func add(_ x: V) {
-    let y = x - compensation
-    let t = sum + y
-    compensation = (t - sum) - y
+    let t = sum + x
+    let z = t - sum
+    compensation += (sum - (t - z)) + (x - z)
     sum = t
   }
 
@@ -28,25 +31,27 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   public func total(merging other: Self) -> V.Scalar {
     var s = V.Scalar.zero, c = V.Scalar.zero
     @inline(__always) func add(_ x: V.Scalar) {
-      let y = x - c
-      let t = s + y
-      c = (t - s) - y
+      let t = s + x
+      let z = t - s
+      c += (s - (t - z)) + (x - z)
       s = t
     }
     for k in 0..<V.scalarCount {
       add(sum[k]); add(other.sum[k])
-      add(-compensation[k]); add(-other.compensation[k])
     }
-    return s
+    for k in 0..<V.scalarCount {
+      add(compensation[k]); add(other.compensation[k])
+    }
+    return s + c
   }
 }
 
 /// The sum of exp values over a row, fed block by block from memory, started at -1.
 ///
 /// Groups of 8 vectors are added as a balanced tree (depth 3, so at most 3 roundings per lane,
-/// whatever the row length), and each group's vector is added to one of two Kahan-compensated
-/// accumulators. The compensation then costs 4 operations per 8 vectors instead of per vector,
-/// and its 12-cycle dependency chain is spread over 16 vectors. The error does not grow with
+/// whatever the row length), and each group's vector is added to one of two compensated accumulators
+/// (`CompensatedSum`). The compensation then costs 6 operations per 8 vectors instead of per
+/// vector. The error does not grow with
 /// the row length.
 @frozen
 public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
@@ -79,6 +84,40 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
       var t = V()
       for k in 0..<(n &- i) { t[k] = p[i &+ k] }
       b.add(t)
+    }
+  }
+
+  /// Adds exp(x_j - m) for `n` elements, computing each group of 4 vectors in registers (for an
+  /// inlined exp; a tree of depth 2, then the compensated add), and stores the values to `y`
+  /// when given.
+  @inlinable @inline(__always)
+  public mutating func addExp<M: VectorMath>(
+    of x: UnsafePointer<V.Scalar>, count n: Int, minus m: V.Scalar,
+    storingTo y: UnsafeMutablePointer<V.Scalar>?, using _: M.Type
+  ) where M.Vector == V {
+    let w = V.scalarCount
+    let mv = V(repeating: m)
+    @inline(__always) func e(_ k: Int) -> V {
+      let v = M.exp(M.load(x + k) - mv)
+      if let y { M.store(v, to: y + k) }
+      return v
+    }
+    var i = 0
+    while i &+ 8 &* w <= n {
+      let g0 = (e(i) + e(i &+ w)) + (e(i &+ 2 &* w) + e(i &+ 3 &* w))
+      a.add(g0)
+      let g1 = (e(i &+ 4 &* w) + e(i &+ 5 &* w)) + (e(i &+ 6 &* w) + e(i &+ 7 &* w))
+      b.add(g1)
+      i &+= 8 &* w
+    }
+    while i &+ w <= n {
+      a.add(e(i))
+      i &+= w
+    }
+    if i < n {
+      let v = M.exp(M.load(x + i, count: n &- i, padding: -.infinity) - mv)
+      if let y { M.store(v, to: y + i, count: n &- i) }
+      b.add(v)
     }
   }
 

@@ -46,7 +46,9 @@ extension VectorMath {
   ) -> Scalar {
     var sums = BlockSums<Vector>()
     let b = expBlockCount
-    if let y {
+    if inlinesExp {
+      sums.addExp(of: x, count: n, minus: m, storingTo: y, using: Self.self)
+    } else if let y {
       var i = 0
       while i < n {
         let len = Swift.min(b, n &- i)

@@ -18,6 +18,12 @@ public struct StridedRows<Scalar> {
   /// The first element of row `r`.
   @inlinable @inline(__always)
   public func row(_ r: Int) -> UnsafePointer<Scalar> { base + r &* stride }
+
+  /// Rows `first ..< first + count` as a view of their own.
+  @inlinable
+  public func rows(_ first: Int, count: Int) -> StridedRows {
+    StridedRows(base: row(first), rows: count, cols: cols, stride: stride)
+  }
 }
 
 /// A writable row-major matrix view, as `StridedRows`.
@@ -39,6 +45,18 @@ public struct MutableStridedRows<Scalar> {
   /// The first element of row `r`.
   @inlinable @inline(__always)
   public func row(_ r: Int) -> UnsafeMutablePointer<Scalar> { base + r &* stride }
+
+  /// Rows `first ..< first + count` as a view of their own.
+  @inlinable
+  public func rows(_ first: Int, count: Int) -> MutableStridedRows {
+    MutableStridedRows(base: row(first), rows: count, cols: cols, stride: stride)
+  }
+
+  /// Calls `body(self as read-only, self)`: the in-place form of an out-of-place kernel.
+  @inlinable
+  public func withReadOnly(_ body: (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void) {
+    body(readOnly, self)
+  }
 
   /// The same memory, read-only (for in-place calls).
   @inlinable

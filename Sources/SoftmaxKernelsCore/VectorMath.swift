@@ -17,11 +17,24 @@ public protocol VectorMath: SendableMetatype {
   static func log(_ x: Vector) -> Vector
   /// ln(1 + x) per lane, accurate for small x.
   static func log1p(_ x: Vector) -> Vector
+  /// True when `exp` is inlined (fast mode): the exp-sum loop then fuses the sum into the exp
+  /// loop. False for an out-of-line exp (SLEEF), whose calls clobber every vector register.
+  static var inlinesExp: Bool { get }
   /// Lane-wise maximum; a NaN lane in `b` keeps the lane of `a`.
   static func max(_ a: Vector, _ b: Vector) -> Vector
+  /// Lane-wise minimum; a NaN lane in `b` keeps the lane of `a`.
+  static func min(_ a: Vector, _ b: Vector) -> Vector
+  /// `v` with 0 in the lanes where `x < bound` (NaN lanes of `x` keep `v`).
+  static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector
+  /// 2^n per lane, from t = n + 1.5 * 2^p (p = significand bits) as `fastExp` rounds it.
+  static func twoToThe(_ t: Vector) -> Vector
 }
 
 extension VectorMath {
+  /// Out-of-line exp unless a conformance says otherwise.
+  @inlinable @inline(__always)
+  public static var inlinesExp: Bool { false }
+
   /// Lanes per vector.
   @inlinable @inline(__always)
   public static var width: Int { Vector.scalarCount }
@@ -74,24 +87,70 @@ extension VectorMath {
   public static func log1p(_ x: Scalar) -> Scalar { log1p(Vector(repeating: x))[0] }
 }
 
-// Lane-wise maximum for the concrete vector types. Written on concrete types because the generic
-// `SIMD.replacing(with:where:)` is not lowered to one instruction; these become `maxps`/`maxpd`.
+// Lane-wise operations that the generic `SIMD` API does not lower to single instructions
+// (`replacing(with:where:)` on a generic vector becomes a loop over lanes), written once per
+// concrete vector type. They become `maxps`/`minps`/`blendvps`, and shifts on the integer view.
+//
+//   max(a, b), min(a, b)    a NaN lane in `b` keeps the lane of `a` (so a NaN in `a` survives)
+//   zero(v, whereBelow: x, bound)   0 in the lanes where x < bound, else v
+//   twoToThe(t)             2^n for t = n + 1.5 * 2^(significand bits), n an integer (fast exp)
+
 extension VectorMath where Vector == SIMD8<Float> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  @inlinable @inline(__always)
+  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+    v.replacing(with: 0, where: x .< bound)
+  }
+  @inlinable @inline(__always)
+  public static func twoToThe(_ t: Vector) -> Vector {
+    unsafeBitCast((unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
+  }
 }
 
 extension VectorMath where Vector == SIMD4<Float> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  @inlinable @inline(__always)
+  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+    v.replacing(with: 0, where: x .< bound)
+  }
+  @inlinable @inline(__always)
+  public static func twoToThe(_ t: Vector) -> Vector {
+    unsafeBitCast((unsafeBitCast(t, to: SIMD4<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
+  }
 }
 
 extension VectorMath where Vector == SIMD4<Double> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  @inlinable @inline(__always)
+  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+    v.replacing(with: 0, where: x .< bound)
+  }
+  @inlinable @inline(__always)
+  public static func twoToThe(_ t: Vector) -> Vector {
+    unsafeBitCast((unsafeBitCast(t, to: SIMD4<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
+  }
 }
 
 extension VectorMath where Vector == SIMD2<Double> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  @inlinable @inline(__always)
+  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+    v.replacing(with: 0, where: x .< bound)
+  }
+  @inlinable @inline(__always)
+  public static func twoToThe(_ t: Vector) -> Vector {
+    unsafeBitCast((unsafeBitCast(t, to: SIMD2<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
+  }
 }

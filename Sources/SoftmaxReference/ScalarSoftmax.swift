@@ -4,7 +4,7 @@
 //   NaN in a row         -> NaN row
 //   max = +inf           -> +inf entries share 1/k, others 0
 //   max = -inf (masked)  -> probabilities 0, log-probabilities -inf, lse -inf
-//   otherwise            -> max-subtracted exp, Kahan-compensated sum started at -1, log1p
+//   otherwise            -> max-subtracted exp, compensated sum started at -1, log1p
 
 /// How the scalar code sees one row.
 enum RowSummary<T: ElementaryScalar> {
@@ -25,14 +25,17 @@ enum RowSummary<T: ElementaryScalar> {
     if hasNaN { self = .nan; return }
     if m == .infinity { self = .positiveInfinity(count: infinities); return }
     if m == -.infinity { self = .masked; return }
+    // Neumaier/TwoSum compensated sum started at -1 (so the exact max term cancels it).
     var s = T(-1), c = T.zero
     for v in row {
-      let y = T.libmExp(v - m) - c
-      let t = s + y
-      c = (t - s) - y
+      let x = T.libmExp(v - m)
+      let t = s + x
+      let z = t - s
+      c += (s - (t - z)) + (x - z)
       s = t
     }
-    self = .finite(max: m, excess: s < 0 ? 0 : s)  // the true excess is >= 0
+    let excess = s + c
+    self = .finite(max: m, excess: excess < 0 ? 0 : excess)  // the true excess is >= 0
   }
 }
 

@@ -21,16 +21,16 @@ struct LongRowTests {
     }
   }
 
-  @Test("Float: softmax, log-softmax, logsumexp within the SPEC bound", arguments: lengths)
-  func longRowsFloat(cols: Int) throws {
-    let worst = try checkForwardKernels(Matrix(values: Self.logits(Float.self, cols: cols, seed: 42), rows: 1, cols: cols))
-    print("Float cols=\(cols): worst softmax error \(worst.softmax.error) ulp (bound \(worst.softmax.bound)), worst log-scale error \(worst.logScale.error) ulp (bound 4)")
+  @Test("Float: softmax, log-softmax, logsumexp within the SPEC bound", arguments: lengths, KernelOptions.Mode.allCases)
+  func longRowsFloat(cols: Int, mode: KernelOptions.Mode) throws {
+    let worst = try checkForwardKernels(Matrix(values: Self.logits(Float.self, cols: cols, seed: 42), rows: 1, cols: cols), options: KernelOptions(mode: mode))
+    print("Float \(mode) cols=\(cols): worst softmax error \(worst.softmax.error) ulp (bound \(worst.softmax.bound)), worst log-scale error \(worst.logScale.error) ulp (bound 4)")
   }
 
-  @Test("Double: softmax, log-softmax, logsumexp within the SPEC bound", arguments: lengths)
-  func longRowsDouble(cols: Int) throws {
-    let worst = try checkForwardKernels(Matrix(values: Self.logits(Double.self, cols: cols, seed: 7), rows: 1, cols: cols))
-    print("Double cols=\(cols): worst softmax error \(worst.softmax.error) ulp (bound \(worst.softmax.bound)), worst log-scale error \(worst.logScale.error) ulp (bound 4)")
+  @Test("Double: softmax, log-softmax, logsumexp within the SPEC bound", arguments: lengths, KernelOptions.Mode.allCases)
+  func longRowsDouble(cols: Int, mode: KernelOptions.Mode) throws {
+    let worst = try checkForwardKernels(Matrix(values: Self.logits(Double.self, cols: cols, seed: 7), rows: 1, cols: cols), options: KernelOptions(mode: mode))
+    print("Double \(mode) cols=\(cols): worst softmax error \(worst.softmax.error) ulp (bound \(worst.softmax.bound)), worst log-scale error \(worst.logScale.error) ulp (bound 4)")
   }
 
   @Test("Float: a long row of nearly equal logits (the worst case for a naive sum)")

@@ -5,31 +5,31 @@ import Testing
 
 /// Every forward kernel against the scalar reference and the oracle on random and adversarial
 /// matrices with 0...300 columns (so every tail length of both vector widths), 1000 cases each.
-@Suite("Property: forward kernels vs reference vs oracle")
+@Suite("Property: forward kernels (accurate and fast mode) vs reference vs oracle")
 struct ForwardPropertyTests {
   static let cases = 1000
 
   @Test func randomRowsFloat() async {
     await propertyCheck(count: Self.cases, input: Rows.random(Float.self, cols: 0...300)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
   }
 
   @Test func randomRowsDouble() async {
     await propertyCheck(count: Self.cases, input: Rows.random(Double.self, cols: 0...300)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
   }
 
   @Test func adversarialRowsFloat() async {
     await propertyCheck(count: Self.cases, input: Rows.adversarial(Float.self, cols: 0...300)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
   }
 
   @Test func adversarialRowsDouble() async {
     await propertyCheck(count: Self.cases, input: Rows.adversarial(Double.self, cols: 0...300)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
   }
 
@@ -37,19 +37,30 @@ struct ForwardPropertyTests {
   /// are merged and in-place softmax has overwritten earlier chunks before it meets a +inf or NaN.
   @Test func multiChunkRowsFloat() async {
     await propertyCheck(count: 200, input: Rows.random(Float.self, cols: 2000...6200)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
     await propertyCheck(count: 200, input: Rows.adversarial(Float.self, cols: 2000...6200)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
   }
 
   @Test func multiChunkRowsDouble() async {
     await propertyCheck(count: 200, input: Rows.random(Double.self, cols: 1000...3100)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
     }
     await propertyCheck(count: 200, input: Rows.adversarial(Double.self, cols: 1000...3100)) { m in
-      try checkForwardKernels(m)
+      for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) }
+    }
+  }
+
+  /// Found by `adversarialRowsDouble`: with Kahan's summation the rounding error of
+  /// -1 + exp(-8.9) was dropped when the exact max term 1 came after it, leaving lse 769 ulp off.
+  @Test func regressionCompensationLostBeforeTheMaxTerm() throws {
+    let row: [Double] = [-8.904532205288728, -1e+30, -1e+38, 5e-324, -.infinity, -.infinity, -.infinity,
+                         -1e+38, -49.712265369797706, -57.56971469987453]
+    for mode in KernelOptions.Mode.allCases {
+      try checkForwardKernels(Matrix(values: row, rows: 1, cols: row.count), options: KernelOptions(mode: mode))
+      try checkForwardKernels(Matrix(values: row.map(Float.init), rows: 1, cols: row.count), options: KernelOptions(mode: mode))
     }
   }
 
@@ -57,8 +68,10 @@ struct ForwardPropertyTests {
   @Test func everyShortLength() async throws {
     for cols in 0...33 {
       let f = (0..<(2 * cols)).map { Float(($0 * 37) % 11) - 5 }
-      try checkForwardKernels(Matrix(values: f, rows: 2, cols: cols))
-      try checkForwardKernels(Matrix(values: f.map(Double.init), rows: 2, cols: cols))
+      for mode in KernelOptions.Mode.allCases {
+        try checkForwardKernels(Matrix(values: f, rows: 2, cols: cols), options: KernelOptions(mode: mode))
+        try checkForwardKernels(Matrix(values: f.map(Double.init), rows: 2, cols: cols), options: KernelOptions(mode: mode))
+      }
     }
   }
 }

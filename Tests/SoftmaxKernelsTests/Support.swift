@@ -104,7 +104,7 @@ enum Rows {
 /// the contract's sign and NaN rules. Returns the worst softmax and log-scale errors seen.
 @discardableResult
 func checkForwardKernels<T: ReferenceScalar>(
-  _ m: Matrix<T>, sourceLocation: SourceLocation = #_sourceLocation
+  _ m: Matrix<T>, options: KernelOptions = .accurate, sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> (softmax: ElementError, logScale: ElementError) {
   let (rows, cols) = (m.rows, m.cols)
   let pad = cols % 3  // exercise row strides > cols
@@ -117,18 +117,18 @@ func checkForwardKernels<T: ReferenceScalar>(
   var lse = [T](repeating: sentinel, count: rows)
   try strided.withUnsafeBufferPointer { x in
     try sm.withUnsafeMutableBufferPointer { y in
-      try softmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad)
+      try softmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad, options: options)
     }
     try lsm.withUnsafeMutableBufferPointer { y in
-      try logSoftmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad)
+      try logSoftmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad, options: options)
     }
     try lse.withUnsafeMutableBufferPointer { y in
-      try logSumExp(x, rows: rows, cols: cols, inputStride: cols + pad, into: y)
+      try logSumExp(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, options: options)
     }
   }
   // In place on the packed matrix must give bit-identical results.
-  let smInPlace = try softmax(m.values, cols: cols)
-  let lsmInPlace = try logSoftmax(m.values, cols: cols)
+  let smInPlace = try softmax(m.values, cols: cols, options: options)
+  let lsmInPlace = try logSoftmax(m.values, cols: cols, options: options)
 
   let refSM = Reference.softmax(m.values, rows: rows, cols: cols), oraSM = Oracle.softmax(m.values, rows: rows, cols: cols)
   let refLSM = Reference.logSoftmax(m.values, rows: rows, cols: cols), oraLSM = Oracle.logSoftmax(m.values, rows: rows, cols: cols)
@@ -171,7 +171,7 @@ func checkForwardKernels<T: ReferenceScalar>(
       if sm[ks] != sentinel || lsm[ks] != sentinel { note("stride padding written at \(r),\(j)") }
     }
   }
-  #expect(failures.isEmpty, "\(T.self) \(m): \(failures.joined(separator: "; "))", sourceLocation: sourceLocation)
+  #expect(failures.isEmpty, "\(T.self) \(options.mode) \(m): \(failures.joined(separator: "; "))", sourceLocation: sourceLocation)
   return (worstSM, worstLog)
 }
 

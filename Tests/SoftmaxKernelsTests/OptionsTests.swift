@@ -1,0 +1,58 @@
+import SoftmaxKernels
+import SoftmaxReference
+import Testing
+
+/// Fast mode keeps the contract; threads change nothing but the speed.
+@Suite("Options: fast mode and threads")
+struct OptionsTests {
+  @Test("fast mode keeps every semantics rule: masked exactly 0, +inf limit, NaN rows, extremes")
+  func fastModeContract() throws {
+    try check(Float.self)
+    try check(Double.self)
+    func check<T: ReferenceScalar>(_: T.Type) throws {
+      let rows: [[T]] = [
+        [1, 2, -.infinity, 3, -.infinity, 0.5, 7, -2, 1e-3],
+        [T](repeating: -.infinity, count: 9),
+        [.infinity, 1, .infinity, -.infinity, 5, 6, 7, 8, 9],
+        [1, 2, .nan, 3, 4, 5, 6, 7, 8],
+        [T.greatestFiniteMagnitude, -T.greatestFiniteMagnitude, 1e30, -1e30, 0, 1, 2, 3, 4],
+      ]
+      let x = rows.flatMap { $0 }
+      for options in [KernelOptions.fast, KernelOptions(mode: .fast, threads: 2)] {
+        let fast = try softmax(x, cols: 9, options: options), accurate = try softmax(x, cols: 9)
+        let fastLog = try logSoftmax(x, cols: 9, options: options), accurateLog = try logSoftmax(x, cols: 9)
+        let fastLSE = try logSumExp(x, cols: 9, options: options), accurateLSE = try logSumExp(x, cols: 9)
+        // Rows 1-3 (fully masked, +inf, NaN) and every masked entry: exactly accurate mode's output.
+        for k in x.indices where (9..<36).contains(k) || x[k] == -.infinity {
+          #expect(identical(fast[k], accurate[k]), "softmax \(k)")
+          #expect(identical(fastLog[k], accurateLog[k]), "log-softmax \(k)")
+        }
+        for r in 0..<rows.count where !accurateLSE[r].isFinite { #expect(identical(fastLSE[r], accurateLSE[r])) }
+        #expect(fast[0..<9].allSatisfy { $0 >= 0 && $0 <= 1 } && fastLog[0..<9].allSatisfy { $0 <= 0 })
+        #expect(fast[36..<45].allSatisfy { !$0.isNaN } && fastLog[36..<45].allSatisfy { !$0.isNaN })
+        #expect(fast[9..<18].allSatisfy { $0 == 0 } && fast[27..<36].allSatisfy { $0.isNaN })
+      }
+    }
+  }
+
+  @Test("threads give bit-identical results to one thread", arguments: [1, 2, 3, 0])
+  func threadsAreBitIdentical(threads: Int) throws {
+    let rows = 37, cols = 3001
+    let x = (0..<(rows * cols)).map { Float(($0 * 7919) % 2003) / 97 - 10 }
+    for mode in KernelOptions.Mode.allCases {
+      let one = KernelOptions(mode: mode), many = KernelOptions(mode: mode, threads: threads)
+      #expect(try softmax(x, cols: cols, options: one) == softmax(x, cols: cols, options: many))
+      #expect(try logSoftmax(x, cols: cols, options: one) == logSoftmax(x, cols: cols, options: many))
+      #expect(try logSumExp(x, cols: cols, options: one) == logSumExp(x, cols: cols, options: many))
+    }
+  }
+
+  @Test("a negative thread count is a typed error and writes nothing")
+  func negativeThreadsRejected() {
+    var data: [Double] = [1, 2, 3, 4]
+    #expect(throws: SoftmaxError.invalidThreadCount(-2)) {
+      try softmax(inPlace: &data, cols: 2, options: KernelOptions(threads: -2))
+    }
+    #expect(data == [1, 2, 3, 4])
+  }
+}
