@@ -12,6 +12,15 @@ extension VectorMath {
     let inPlace = x.base == UnsafePointer(y.base)
     for r in 0..<x.rows {
       let xr = x.row(r), yr = y.row(r)
+      if isShortRow(n) {
+        let (v, m) = shortRowMax(xr, count: n)
+        if m.isFinite {
+          let excess = shortRowExp(v, max: m, count: n).excess
+          let mv = Vector(repeating: m), lv = Vector(repeating: log1p(excess))
+          storeShort(((v.0 - mv) - lv, (v.1 - mv) - lv, (v.2 - mv) - lv, (v.3 - mv) - lv), to: yr, count: n)
+          continue
+        }
+      }
       switch rowStatistics(xr, count: n, numeratorsTo: inPlace ? nil : yr, chunkMax: nil) {
       case .nonFinite:
         nonFiniteLogSoftmax(xr, count: n, to: yr)

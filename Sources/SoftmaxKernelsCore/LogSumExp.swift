@@ -3,6 +3,10 @@ extension VectorMath {
   /// or fully masked row, +inf with a +inf entry, NaN with a NaN. One read of the row (pass A).
   @inlinable @inline(__always)
   public static func logSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+    if isShortRow(n) {
+      let (v, m) = shortRowMax(x, count: n)
+      if m.isFinite { return m + log1p(shortRowExp(v, max: m, count: n).excess) }
+    }
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
       return nonFiniteLogSumExp(x, count: n)

@@ -12,6 +12,15 @@ extension VectorMath {
     withUnsafeTemporaryAllocation(of: Scalar.self, capacity: chunks(in: n)) { chunkMax in
       let cm = chunkMax.baseAddress!
       for r in 0..<x.rows {
+        if isShortRow(n) {
+          let (v, m) = shortRowMax(x.row(r), count: n)
+          if m.isFinite {
+            let (e, excess) = shortRowExp(v, max: m, count: n)
+            let c = Vector(repeating: 1 / (1 + excess))
+            storeShort((e.0 * c, e.1 * c, e.2 * c, e.3 * c), to: y.row(r), count: n)
+            continue
+          }
+        }
         softmaxRow(x.row(r), count: n, to: y.row(r), chunkMax: cm)
       }
     }

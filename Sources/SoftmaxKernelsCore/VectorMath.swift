@@ -26,6 +26,8 @@ public protocol VectorMath: SendableMetatype {
   static func min(_ a: Vector, _ b: Vector) -> Vector
   /// `v` with 0 in the lanes where `x < bound` (NaN lanes of `x` keep `v`).
   static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector
+  /// 1 in the lanes where `x == y`, else 0.
+  static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector
   /// 2^n per lane, from t = n + 1.5 * 2^p (p = significand bits) as `fastExp` rounds it.
   static func twoToThe(_ t: Vector) -> Vector
 }
@@ -66,12 +68,18 @@ extension VectorMath {
     for k in 0..<count { p[k] = v[k] }
   }
 
-  /// The largest lane (NaN lanes ignored as in `max`).
+  /// The largest lane (NaN lanes ignored as in `max`), as a branch-free tree.
   @inlinable @inline(__always)
   public static func horizontalMax(_ v: Vector) -> Scalar {
-    var m = v[0]
-    for k in 1..<Vector.scalarCount where v[k] > m { m = v[k] }
-    return m
+    var lanes = Vector.scalarCount, acc = v
+    while lanes > 1 {
+      lanes /= 2
+      for k in 0..<lanes {
+        let a = acc[k], b = acc[k &+ lanes]
+        acc[k] = b > a ? b : a
+      }
+    }
+    return acc[0]
   }
 
   /// Scalar e^x through the vector function, so scalars and vectors round the same way.
@@ -93,9 +101,14 @@ extension VectorMath {
 //
 //   max(a, b), min(a, b)    a NaN lane in `b` keeps the lane of `a` (so a NaN in `a` survives)
 //   zero(v, whereBelow: x, bound)   0 in the lanes where x < bound, else v
+//   onesWhereEqual(x, y)    1 in the lanes where x == y, else 0
 //   twoToThe(t)             2^n for t = n + 1.5 * 2^(significand bits), n an integer (fast exp)
 
 extension VectorMath where Vector == SIMD8<Float> {
+  @inlinable @inline(__always)
+  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+    Vector().replacing(with: 1, where: x .== y)
+  }
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
@@ -112,6 +125,10 @@ extension VectorMath where Vector == SIMD8<Float> {
 
 extension VectorMath where Vector == SIMD4<Float> {
   @inlinable @inline(__always)
+  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+    Vector().replacing(with: 1, where: x .== y)
+  }
+  @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
   public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
@@ -127,6 +144,10 @@ extension VectorMath where Vector == SIMD4<Float> {
 
 extension VectorMath where Vector == SIMD4<Double> {
   @inlinable @inline(__always)
+  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+    Vector().replacing(with: 1, where: x .== y)
+  }
+  @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
   public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
@@ -141,6 +162,10 @@ extension VectorMath where Vector == SIMD4<Double> {
 }
 
 extension VectorMath where Vector == SIMD2<Double> {
+  @inlinable @inline(__always)
+  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+    Vector().replacing(with: 1, where: x .== y)
+  }
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
