@@ -1,0 +1,138 @@
+import SoftmaxKernels
+import SoftmaxReference
+
+/// One operation of the report.
+///
+/// Adding an operation is one small type conforming to this protocol plus its line in
+/// `Operations.registry`: say what one call reads and writes, return the timed kernel call on a
+/// `Workspace`, run the scalar reference on a few rows, and measure the kernel's worst error
+/// against the oracle. Everything else (timing, scaling, formats) is shared.
+protocol BenchOperation: SendableMetatype {
+  /// The name used by `--ops` and printed in the report.
+  static var name: String { get }
+  /// Bytes read plus written per logit element by one call (the compulsory traffic: each input
+  /// read once, each output written once), for elements of `scalarSize` bytes and `cols` columns.
+  static func bytesPerElement(scalarSize: Int, cols: Int) -> Double
+  /// The timed call: the public kernel on the whole workload. Called after every buffer it uses
+  /// exists; the returned closure must not allocate.
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void
+  /// The `SoftmaxReference` scalar implementation on `rows` packed rows of logits `x` (a prefix
+  /// of the workload), in the same precision. Timed on a subset and scaled per element.
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>)
+  /// The worst error of the kernel's last result against the wider-precision oracle on `rows`.
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError
+}
+
+enum Operations {
+  /// Every operation the report can run, in report order.
+  static let registry: [any BenchOperation.Type] = [
+    SoftmaxOp.self,
+    LogSoftmaxOp.self,
+    LogSumExpOp.self,
+    ExpFloorOp.self,
+  ]
+
+  /// Operations SPEC.md asks for that have no kernel yet: accepted by `--ops` and left out with
+  /// a note. Move a name from here to `registry` when its kernel lands.
+  static let planned: [String] = [
+    "cross-entropy", "cross-entropy-grad", "softmax-backward", "log-softmax-backward", "bce-logits",
+  ]
+
+  /// The default `--ops`: everything in the registry.
+  static var defaultNames: [String] { registry.map { $0.name } }
+  /// Every name `--ops` accepts, in report order.
+  static var allNames: [String] { registry.map { $0.name } + planned }
+
+  static func named(_ name: String) -> (any BenchOperation.Type)? {
+    registry.first { $0.name == name }
+  }
+}
+
+/// Keeps a value alive and opaque to the optimizer.
+@inline(never)
+func blackHole<V>(_ v: V) {
+  withExtendedLifetime(v) {}
+}
+
+// MARK: - the operations
+
+/// `softmax(_:rows:cols:into:)`, out of place: reads x, writes y.
+enum SoftmaxOp: BenchOperation {
+  static let name = "softmax"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, y, r, c) = (w.input, w.output, w.rows, w.cols)
+    return { try! softmax(x, rows: r, cols: c, into: y) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
+    blackHole(Reference.softmax(x, rows: rows, cols: cols))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    w.matrixError(w.output, rows: rows, oracle: { Oracle.softmax($0, rows: $1, cols: $2) }) {
+      y, o, x, row in Accuracy.softmax(y, oracle: o, x: x, max: row.max)
+    }
+  }
+}
+
+/// `logSoftmax(_:rows:cols:into:)`, out of place: reads x, writes y.
+enum LogSoftmaxOp: BenchOperation {
+  static let name = "log-softmax"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, y, r, c) = (w.input, w.output, w.rows, w.cols)
+    return { try! logSoftmax(x, rows: r, cols: c, into: y) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
+    blackHole(Reference.logSoftmax(x, rows: rows, cols: cols))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    w.matrixError(w.output, rows: rows, oracle: { Oracle.logSoftmax($0, rows: $1, cols: $2) }) {
+      y, o, x, row in Accuracy.logScale(y, oracle: o, x: x, lse: row.lse)
+    }
+  }
+}
+
+/// `logSumExp(_:rows:cols:into:)`: reads x, writes one value per row.
+enum LogSumExpOp: BenchOperation {
+  static let name = "logsumexp"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double {
+    Double(s) * (1 + 1 / Double(cols))
+  }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, out, r, c) = (w.input, w.perRow, w.rows, w.cols)
+    return { try! logSumExp(x, rows: r, cols: c, into: out) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
+    blackHole(Reference.logSumExp(x, rows: rows, cols: cols))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    w.rowError(rows: rows, oracle: { Oracle.logSumExp($0, rows: $1, cols: $2) }) { y, o, row in
+      Accuracy.logScale(y, oracle: o, x: row.max, lse: o)
+    }
+  }
+}
+
+/// The exp floor: `VectorExp.exp(_:into:)`, SLEEF's vector exp alone over the same elements
+/// (reads x, writes y). Its reference is the C library's scalar exp in a plain loop; its error is
+/// in ulps of the correctly rounded result (SLEEF's u10 functions promise 1.0).
+enum ExpFloorOp: BenchOperation {
+  static let name = "exp"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, y) = (w.input, w.output)
+    return { try! VectorExp.exp(x, into: y) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let y = w.output  // the scalar loop writes into a preallocated buffer, like the kernel
+    for i in 0..<x.count { y[i] = T.libmExp(x[i]) }
+    blackHole(y)
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    w.matrixError(w.output, rows: rows, oracle: { x, _, _ in x.map { T.Wide.libmExp(T.Wide($0)) } }) {
+      y, o, _, _ in
+      let rounded = T(o)
+      let unit = Swift.max(rounded.ulp, T.leastNonzeroMagnitude)
+      return ElementError(error: Double((T.Wide(y) - o).magnitude / T.Wide(unit)), bound: 1)
+    }
+  }
+}
