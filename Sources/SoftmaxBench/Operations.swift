@@ -3,11 +3,11 @@ import SoftmaxReference
 
 /// One operation of the report.
 ///
-/// Adding an operation is one small type conforming to this protocol plus its line in
-/// `Operations.registry`: say what one call reads and writes, return the timed kernel call on a
+/// Adding an operation is one small type conforming to this protocol plus its line
+/// `OperationEntry(MyOp.self)` in `Operations.registry`: say what one call reads and writes, return the timed kernel call on a
 /// `Workspace`, run the scalar reference on a few rows, and measure the kernel's worst error
 /// against the oracle. Everything else (timing, scaling, formats) is shared.
-protocol BenchOperation: SendableMetatype {
+protocol BenchOperation {
   /// The name used by `--ops` and printed in the report.
   static var name: String { get }
   /// Bytes read plus written per logit element by one call (the compulsory traffic: each input
@@ -23,13 +23,45 @@ protocol BenchOperation: SendableMetatype {
   static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError
 }
 
+/// An operation's calls for one concrete scalar type.
+///
+/// Built from a `BenchOperation` type with `T` and the operation known at compile time, so every
+/// closure below is a specialized call (through an existential metatype the generic requirements
+/// would run unspecialized, which is far slower for the scalar reference and the oracle).
+struct OperationCalls<T: ReferenceScalar> {
+  let bytesPerElement: (_ scalarSize: Int, _ cols: Int) -> Double
+  let kernel: (Workspace<T>) -> () -> Void
+  let reference: (_ x: [T], _ rows: Int, _ cols: Int, Workspace<T>) -> Void
+  let maxError: (Workspace<T>, _ rows: [Int]) -> WorstError
+
+  init<Op: BenchOperation>(_: Op.Type) {
+    bytesPerElement = { Op.bytesPerElement(scalarSize: $0, cols: $1) }
+    kernel = { Op.kernel($0) }
+    reference = { Op.reference($0, rows: $1, cols: $2, $3) }
+    maxError = { Op.maxError($0, rows: $1) }
+  }
+}
+
+/// A registry entry: the operation's name and its calls in Float and Double.
+struct OperationEntry {
+  let name: String
+  let float: OperationCalls<Float>
+  let double: OperationCalls<Double>
+
+  init<Op: BenchOperation>(_ op: Op.Type) {
+    name = Op.name
+    float = OperationCalls(op)
+    double = OperationCalls(op)
+  }
+}
+
 enum Operations {
   /// Every operation the report can run, in report order.
-  static let registry: [any BenchOperation.Type] = [
-    SoftmaxOp.self,
-    LogSoftmaxOp.self,
-    LogSumExpOp.self,
-    ExpFloorOp.self,
+  nonisolated(unsafe) static let registry: [OperationEntry] = [
+    OperationEntry(SoftmaxOp.self),
+    OperationEntry(LogSoftmaxOp.self),
+    OperationEntry(LogSumExpOp.self),
+    OperationEntry(ExpFloorOp.self),
   ]
 
   /// Operations SPEC.md asks for that have no kernel yet: accepted by `--ops` and left out with
@@ -42,10 +74,6 @@ enum Operations {
   static var defaultNames: [String] { registry.map { $0.name } }
   /// Every name `--ops` accepts, in report order.
   static var allNames: [String] { registry.map { $0.name } + planned }
-
-  static func named(_ name: String) -> (any BenchOperation.Type)? {
-    registry.first { $0.name == name }
-  }
 }
 
 /// Keeps a value alive and opaque to the optimizer.

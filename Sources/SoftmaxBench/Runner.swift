@@ -43,7 +43,7 @@ struct CellResult: Sendable {
 
 /// What to run and how.
 struct RunConfig {
-  var ops: [any BenchOperation.Type]
+  var ops: [OperationEntry]
   var workloads: [Workload]
   var dtypes: [DType]
   var plan: TimingPlan
@@ -82,6 +82,7 @@ struct Progress {
 /// was asked for.
 func runReport(_ config: RunConfig) -> [CellResult] {
   let nonExp = config.ops.filter { $0.name != ExpFloorOp.name }
+  let expFloor = OperationEntry(ExpFloorOp.self)
   var progress = Progress(
     enabled: config.progress, total: config.workloads.count * config.dtypes.count * (nonExp.count + 1))
   var results = [CellResult]()
@@ -92,9 +93,13 @@ func runReport(_ config: RunConfig) -> [CellResult] {
     for dtype in config.dtypes {
       switch dtype {
       case .float:
-        results += runCells(Float.self, w, UnsafeBufferPointer(source), nonExp, config, &progress)
+        results += runCells(
+          w, UnsafeBufferPointer(source), names: nonExp.map(\.name), nonExp.map(\.float),
+          floor: expFloor.float, config, &progress)
       case .double:
-        results += runCells(Double.self, w, UnsafeBufferPointer(source), nonExp, config, &progress)
+        results += runCells(
+          w, UnsafeBufferPointer(source), names: nonExp.map(\.name), nonExp.map(\.double),
+          floor: expFloor.double, config, &progress)
       }
     }
     source.deallocate()
@@ -105,8 +110,8 @@ func runReport(_ config: RunConfig) -> [CellResult] {
 }
 
 private func runCells<T: ReferenceScalar>(
-  _: T.Type, _ w: Workload, _ source: UnsafeBufferPointer<Double>, _ ops: [any BenchOperation.Type],
-  _ config: RunConfig, _ progress: inout Progress
+  _ w: Workload, _ source: UnsafeBufferPointer<Double>, names: [String], _ ops: [OperationCalls<T>],
+  floor: OperationCalls<T>, _ config: RunConfig, _ progress: inout Progress
 ) -> [CellResult] {
   let dtype: DType = T.self == Float.self ? .float : .double
   let ws = Workspace<T>(w, logits: source)
@@ -114,24 +119,24 @@ private func runCells<T: ReferenceScalar>(
   let referenceRows = Swift.min(w.rows, Swift.max(1, config.plan.referenceElements / w.cols))
   let referenceInput = Array(ws.input[0..<(referenceRows * w.cols)])
 
-  func cell(_ op: any BenchOperation.Type, expFloor: Double?) -> CellResult {
-    progress.step("\(w.name) \(w.shape) \(dtype.rawValue) \(op.name)")
+  func cell(_ name: String, _ op: OperationCalls<T>, expFloor: Double?) -> CellResult {
+    progress.step("\(w.name) \(w.shape) \(dtype.rawValue) \(name)")
     let timing = measure(config.plan, op.kernel(ws))
-    let error = op.maxError(ws, rows: errorRows)  // reads the result of the last timed call
+    let error = op.maxError(ws, errorRows)  // reads the result of the last timed call
     let refNs = measureSlow(count: config.plan.referenceSamples) {
-      op.reference(referenceInput, rows: referenceRows, cols: w.cols, ws)
+      op.reference(referenceInput, referenceRows, w.cols, ws)
     }
     let perElement = timing.median / Double(w.elements)
     return CellResult(
-      op: op.name, workload: w, dtype: dtype, timing: timing,
-      bytesPerElement: op.bytesPerElement(scalarSize: MemoryLayout<T>.size, cols: w.cols),
+      op: name, workload: w, dtype: dtype, timing: timing,
+      bytesPerElement: op.bytesPerElement(MemoryLayout<T>.size, w.cols),
       referenceNsPerElement: refNs / Double(referenceRows * w.cols), referenceRows: referenceRows,
       expFloorNsPerElement: expFloor ?? perElement, error: error, errorRows: errorRows.count)
   }
 
-  let floor = cell(ExpFloorOp.self, expFloor: nil)
-  var out = [floor]
-  for op in ops { out.append(cell(op, expFloor: floor.nsPerElement)) }
+  let floorCell = cell(ExpFloorOp.name, floor, expFloor: nil)
+  var out = [floorCell]
+  for (name, op) in zip(names, ops) { out.append(cell(name, op, expFloor: floorCell.nsPerElement)) }
   return out
 }
 

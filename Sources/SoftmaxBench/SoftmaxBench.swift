@@ -54,7 +54,7 @@ struct SoftmaxBenchCommand: ParsableCommand {
 
   /// The operations asked for, in report order, plus the names left out because their kernels
   /// do not exist yet.
-  func selectedOps() throws -> (ops: [any BenchOperation.Type], leftOut: [String]) {
+  func selectedOps() throws -> (ops: [OperationEntry], leftOut: [String]) {
     let names = ops.split(separator: ",").map { trimmed($0).lowercased() }.filter { !$0.isEmpty }
     for n in names where !Operations.allNames.contains(n) {
       throw ValidationError(
