@@ -1,6 +1,12 @@
 import SoftmaxKernels
 import SoftmaxReference
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// One operation of the report.
 ///
 /// Adding an operation is one small type conforming to this protocol plus its line
@@ -62,7 +68,11 @@ enum Operations {
     OperationEntry(LogSoftmaxOp.self),
     OperationEntry(LogSumExpOp.self),
     OperationEntry(ExpFloorOp.self),
+    OperationEntry(CopyOp.self),
   ]
+
+  /// Run only when named in `--ops`.
+  static let optIn: Set<String> = [CopyOp.name]
 
   /// Operations SPEC.md asks for that have no kernel yet: accepted by `--ops` and left out with
   /// a note. Move a name from here to `registry` when its kernel lands.
@@ -71,7 +81,7 @@ enum Operations {
   ]
 
   /// The default `--ops`: everything in the registry.
-  static var defaultNames: [String] { registry.map { $0.name } }
+  static var defaultNames: [String] { registry.map { $0.name }.filter { !optIn.contains($0) } }
   /// Every name `--ops` accepts, in report order.
   static var allNames: [String] { registry.map { $0.name } + planned }
 }
@@ -162,5 +172,33 @@ enum ExpFloorOp: BenchOperation {
       let unit = Swift.max(rounded.ulp, T.leastNonzeroMagnitude)
       return ElementError(error: Double((T.Wide(y) - o).magnitude / T.Wide(unit)), bound: 1)
     }
+  }
+}
+
+/// Not a kernel: `memcpy` of the logits into the output, the same bytes softmax must move
+/// (read x, write y). SPEC.md asks Float softmax on W5 to stay within 2x of it. Opt-in
+/// (`--ops softmax,copy`); its "reference" is a plain element-by-element copy loop and its error
+/// is 0 by construction.
+enum CopyOp: BenchOperation {
+  static let name = "copy"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, y, n) = (w.logits.baseAddress!, w.output.baseAddress!, w.workload.elements)
+    return { memcpy(y, x, n * MemoryLayout<T>.stride) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let y = w.output
+    for i in 0..<x.count { y[i] = x[i] }
+    blackHole(y)
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    var worst = WorstError()
+    for r in rows {
+      for j in 0..<w.cols {
+        let k = r * w.cols + j
+        worst.add(ElementError(error: w.output[k] == w.logits[k] ? 0 : .infinity, bound: 0))
+      }
+    }
+    return worst
   }
 }

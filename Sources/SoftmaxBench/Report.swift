@@ -254,7 +254,7 @@ func table(
 
 let legend = [
   "ns/el: median ns per element of one call on the whole matrix; p10-p90: spread of the samples.",
-  "GB/s: bytes read + written per element by the op (softmax, log-softmax, exp: 2 x size;",
+  "GB/s: bytes read + written per element by the op (softmax, log-softmax, exp, copy: 2 x size;",
   "  logsumexp: size + size/cols) / ns per element. x ref: speed-up over SoftmaxReference's scalar",
   "  code in the same precision. x exp: time / SLEEF vector exp alone over the same elements.",
   "err ulp: worst error vs the wider oracle (Double for Float, Float80 for Double) on sampled rows,",

@@ -25,7 +25,11 @@ struct SoftmaxBenchCommand: ParsableCommand {
       a custom shape is written ROWSxCOLS.
       """)
 
-  @Option(help: "Comma-separated operations: \(Operations.allNames.joined(separator: ", ")). Operations without a kernel yet are left out with a note.")
+  @Option(help: """
+    Comma-separated operations: \(Operations.allNames.joined(separator: ", ")). Operations \
+    without a kernel yet are left out with a note; 'copy' (memcpy of the same bytes) runs only \
+    when named.
+    """)
   var ops: String = Operations.defaultNames.joined(separator: ",")
 
   @Option(help: "Comma-separated workloads: W1..W5 or ROWSxCOLS.")
