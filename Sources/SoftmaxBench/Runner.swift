@@ -86,10 +86,11 @@ func runReport(_ config: RunConfig) -> [CellResult] {
   var progress = Progress(
     enabled: config.progress, total: config.workloads.count * config.dtypes.count * (nonExp.count + 1))
   var results = [CellResult]()
-  for (wi, w) in config.workloads.enumerated() {
+  for w in config.workloads {
     // The same logits for Float and Double: generated once in Double, rounded for Float.
     let source = allocateAligned(Double.self, count: w.elements)
-    fillLogits(source, std: 3, seed: config.seed &+ UInt64(wi))
+    // Seeded by the shape, so a workload gets the same logits whatever else is selected.
+    fillLogits(source, std: 3, seed: config.seed &+ UInt64(w.rows) &* 1_000_003 &+ UInt64(w.cols))
     for dtype in config.dtypes {
       switch dtype {
       case .float:
