@@ -20,9 +20,9 @@ protocol BenchOperation {
   /// read once, each output written once), for elements of `scalarSize` bytes and `cols` columns.
   static func bytesPerElement(scalarSize: Int, cols: Int) -> Double
   /// The timed call: the public kernel on the whole workload. Called after every buffer it uses
-  /// exists; the returned closure must not allocate, and must leave `w.logits` unchanged (an
-  /// in-place kernel works on a copy, e.g. in `w.output`, refreshed outside the closure only if
-  /// its result would change the timing).
+  /// exists; the returned closure must not allocate and must leave `w.logits` unchanged (time an
+  /// in-place kernel on `w.output`, and say in its entry whether the timed call includes copying
+  /// the logits there).
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void
   /// The `SoftmaxReference` scalar implementation on `rows` packed rows of logits `x` (a prefix
   /// of the workload), in the same precision. Timed on a subset and scaled per element.
