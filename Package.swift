@@ -11,6 +11,7 @@
 //   SoftmaxKernelsBaseline  the core specialized for 4 x Float / 2 x Double with SSE2 SLEEF.
 //   SoftmaxKernels          the public API: validation, typed errors, runtime CPU dispatch.
 //   SoftmaxReference        plain scalar implementations and a wider-precision oracle.
+//   SoftmaxBench            the `softmax-bench` report run by `scripts/bench` (not a product).
 import PackageDescription
 
 /// Flags for the AVX2 backend only. The public module never gets them, so a CPU without AVX2
@@ -24,9 +25,12 @@ let package = Package(
   products: [
     .library(name: "SoftmaxKernels", targets: ["SoftmaxKernels"]),
     .library(name: "SoftmaxReference", targets: ["SoftmaxReference"]),
+    // The benchmark report behind `scripts/bench`; not needed to use the library.
+    .executable(name: "softmax-bench", targets: ["SoftmaxBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     .systemLibrary(
@@ -51,6 +55,14 @@ let package = Package(
     .target(
       name: "SoftmaxReference",
       dependencies: ["SoftmaxKernels"]
+    ),
+    .executableTarget(
+      name: "SoftmaxBench",
+      dependencies: [
+        "SoftmaxKernels",
+        "SoftmaxReference",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
     ),
     .testTarget(
       name: "SoftmaxKernelsTests",

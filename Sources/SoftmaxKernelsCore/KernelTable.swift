@@ -10,6 +10,8 @@ public struct KernelTable<Scalar>: Sendable {
   public let logSoftmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Row-wise logsumexp into a buffer of `rows` values.
   public let logSumExp: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
+  /// `y[i] = exp(x[i])` for `count` elements: the backend's vector exp alone (the exp floor).
+  public let exp: @Sendable (UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>) -> Void
 
   /// Specializes every kernel for the vector math `M`.
   @inlinable
@@ -17,5 +19,6 @@ public struct KernelTable<Scalar>: Sendable {
     softmax = { M.softmaxRows($0, to: $1) }
     logSoftmax = { M.logSoftmaxRows($0, to: $1) }
     logSumExp = { M.logSumExpRows($0, to: $1) }
+    exp = { M.expArray($0, count: $1, to: $2) }
   }
 }

@@ -78,18 +78,30 @@ enum ScalarSoftmax {
 
 /// The scalar reference implementations, in the working precision `T`. Packed row-major
 /// `rows x cols` arrays (`x.count == rows * cols`); same semantics as the kernels.
+///
+/// `Reference` and `Oracle` are pre-specialized for `Float` and `Double`
+/// (`@_specialize(exported: true)`): called from another module (the tests, `scripts/bench`, a
+/// user), generic code would otherwise run unspecialized, through witness tables, about 15-25x
+/// slower (measured: ~430-690 instead of ~26 ns per element for Float softmax on 1000 columns),
+/// which made the benchmark's "speed-up over the scalar reference" meaningless.
 public enum Reference {
   /// Row-wise softmax, one element at a time.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func softmax<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
     ScalarSoftmax.rowwise(x, rows: rows, cols: cols, ScalarSoftmax.softmaxRow).flatMap { $0 }
   }
 
   /// Row-wise log-softmax, one element at a time.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func logSoftmax<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
     ScalarSoftmax.rowwise(x, rows: rows, cols: cols, ScalarSoftmax.logSoftmaxRow).flatMap { $0 }
   }
 
   /// Row-wise logsumexp, one value per row.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func logSumExp<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
     ScalarSoftmax.rowwise(x, rows: rows, cols: cols, ScalarSoftmax.logSumExpRow)
   }
@@ -99,16 +111,28 @@ public enum Reference {
 /// the kernels' and the reference's errors are measured against.
 public enum Oracle {
   /// Row-wise softmax in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func softmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.softmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }
 
   /// Row-wise log-softmax in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func logSoftmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSoftmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }
 
   /// Row-wise logsumexp in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func logSumExp<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSumExp(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }

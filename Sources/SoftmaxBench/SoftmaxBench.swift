@@ -1,0 +1,136 @@
+import ArgumentParser
+import SoftmaxKernels
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Format: ExpressibleByArgument {}
+
+/// `softmax-bench`: the benchmark report behind `scripts/bench`.
+@main
+struct SoftmaxBenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "softmax-bench",
+    abstract: "Times the SoftmaxKernels kernels against the scalar reference and the SLEEF exp floor.",
+    discussion: """
+      For each operation and workload, Float and Double side by side: median ns per element \
+      (with the p10-p90 spread), effective GB/s, the Double/Float time ratio, the speed-up over \
+      the SoftmaxReference scalar code, the time as a multiple of SLEEF's vector exp alone, and \
+      the worst error against the wider-precision oracle. Results go to stdout, progress to stderr.
+
+      Workloads (SPEC.md): W1 8192x10, W2 1024x1000, W3 128x32000, W4 32x128256, W5 256x128256; \
+      a custom shape is written ROWSxCOLS.
+      """)
+
+  @Option(help: """
+    Comma-separated operations: \(Operations.allNames.joined(separator: ", ")). Operations \
+    without a kernel yet are left out with a note; 'copy' (memcpy of the same bytes) runs only \
+    when named.
+    """)
+  var ops: String = Operations.defaultNames.joined(separator: ",")
+
+  @Option(help: "Comma-separated workloads: W1..W5 or ROWSxCOLS.")
+  var workloads: String = Workload.standard.map(\.name).joined(separator: ",")
+
+  @Option(help: "Comma-separated precisions: float, double.")
+  var dtypes: String = "float,double"
+
+  @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var format: Format = .table
+
+  @Flag(help: "Fewer, shorter samples: the whole default report in well under a minute.")
+  var quick = false
+
+  @Option(help: "Kernel mode. Only 'accurate' (SLEEF's exp) exists for now.")
+  var mode: String = "accurate"
+
+  @Option(help: "Threads. Only 1 is supported for now (the kernels are single-threaded).")
+  var threads: Int = 1
+
+  @Option(help: "Seed of the random logits (normal, std 3).")
+  var seed: UInt64 = 42
+
+  @Flag(inversion: .prefixedNo, help: "Show progress on stderr.")
+  var progress = true
+
+  /// The operations asked for, in report order, plus the names left out because their kernels
+  /// do not exist yet.
+  func selectedOps() throws -> (ops: [OperationEntry], leftOut: [String]) {
+    let names = ops.split(separator: ",").map { trimmed($0).lowercased() }.filter { !$0.isEmpty }
+    for n in names where !Operations.allNames.contains(n) {
+      throw ValidationError(
+        "unknown operation '\(n)' in --ops; known: \(Operations.allNames.joined(separator: ", "))")
+    }
+    let leftOut = Operations.planned.filter { names.contains($0) }
+    let chosen = Operations.registry.filter { names.contains($0.name) }
+    if chosen.isEmpty {
+      throw ValidationError(
+        "none of --ops \(ops) has a kernel yet; available: \(Operations.defaultNames.joined(separator: ", "))")
+    }
+    return (chosen, leftOut)
+  }
+
+  func selectedWorkloads() throws -> [Workload] {
+    var out = [Workload]()
+    for part in workloads.split(separator: ",") {
+      guard let w = Workload.parse(String(part)) else {
+        throw ValidationError("unknown workload '\(part)' in --workloads; use W1..W5 or ROWSxCOLS, e.g. 64x50257")
+      }
+      if !out.contains(w) { out.append(w) }
+    }
+    if out.isEmpty { throw ValidationError("--workloads is empty") }
+    return out
+  }
+
+  func selectedDTypes() throws -> [DType] {
+    var out = [DType]()
+    for part in dtypes.split(separator: ",") {
+      guard let d = DType(rawValue: trimmed(part).lowercased()) else {
+        throw ValidationError("unknown dtype '\(part)' in --dtypes; use float, double")
+      }
+      if !out.contains(d) { out.append(d) }
+    }
+    if out.isEmpty { throw ValidationError("--dtypes is empty") }
+    return out
+  }
+
+  func validate() throws {
+    guard mode == "accurate" else {
+      throw ValidationError(
+        "--mode \(mode) is not available: only 'accurate' (SLEEF's exp) is built so far; the fast mode is not implemented yet")
+    }
+    guard threads == 1 else {
+      throw ValidationError("--threads \(threads) is not supported: the kernels are single-threaded, use --threads 1")
+    }
+    _ = try selectedOps()
+    _ = try selectedWorkloads()
+    _ = try selectedDTypes()
+  }
+
+  func run() throws {
+    let (chosen, leftOut) = try selectedOps()
+    for n in leftOut {
+      writeStderr("note: '\(n)' has no kernel yet; left out of the report\n")
+    }
+    let wl = try selectedWorkloads()
+    let config = RunConfig(
+      ops: chosen, workloads: wl, dtypes: try selectedDTypes(),
+      plan: quick ? .quick : .accurate,
+      errorSampleElements: 1 << 18, seed: seed, progress: progress)
+    let command = "scripts/bench " + CommandLine.arguments.dropFirst().joined(separator: " ")
+    let info = RunInfo.current(mode: mode, quick: quick, command: trimmed(command))
+    let results = runReport(config)
+    let names = chosen.map { $0.name }
+    let text: String
+    switch format {
+    case .csv: text = csv(results, ops: names, workloads: wl)
+    case .json: text = json(results, ops: names, workloads: wl, info: info)
+    case .table: text = table(results, ops: names, workloads: wl, info: info, markdown: false)
+    case .markdown: text = table(results, ops: names, workloads: wl, info: info, markdown: true)
+    }
+    print(text, terminator: "")
+  }
+}
