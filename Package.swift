@@ -38,7 +38,7 @@ let package = Package(
       pkgConfig: "sleef",
       providers: [.apt(["libsleef-dev"])]
     ),
-    .target(name: "SoftmaxKernelsCore"),
+    .target(name: "SoftmaxKernelsCore", dependencies: ["CSleef"]),
     .target(
       name: "SoftmaxKernelsAVX2",
       dependencies: ["SoftmaxKernelsCore", "CSleef"],

@@ -7,6 +7,10 @@
 #include <sleef.h>
 #include <stdint.h>
 
+/// Asks the CPU to bring the cache line holding `p` into cache for reading. Never faults, so it
+/// may point past the end of a buffer.
+static inline void softmaxkernels_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 

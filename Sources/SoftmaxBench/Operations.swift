@@ -102,7 +102,8 @@ enum SoftmaxOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, y, r, c) = (w.input, w.output, w.rows, w.cols)
-    return { try! softmax(x, rows: r, cols: c, into: y) }
+    let o = w.options
+    return { try! softmax(x, rows: r, cols: c, into: y, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
     blackHole(Reference.softmax(x, rows: rows, cols: cols))
@@ -120,7 +121,8 @@ enum LogSoftmaxOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, y, r, c) = (w.input, w.output, w.rows, w.cols)
-    return { try! logSoftmax(x, rows: r, cols: c, into: y) }
+    let o = w.options
+    return { try! logSoftmax(x, rows: r, cols: c, into: y, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
     blackHole(Reference.logSoftmax(x, rows: rows, cols: cols))
@@ -140,7 +142,8 @@ enum LogSumExpOp: BenchOperation {
   }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, out, r, c) = (w.input, w.perRow, w.rows, w.cols)
-    return { try! logSumExp(x, rows: r, cols: c, into: out) }
+    let o = w.options
+    return { try! logSumExp(x, rows: r, cols: c, into: out, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
     blackHole(Reference.logSumExp(x, rows: rows, cols: cols))
@@ -160,7 +163,8 @@ enum ExpFloorOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, y) = (w.input, w.output)
-    return { try! VectorExp.exp(x, into: y) }
+    let mode = w.options.mode
+    return { try! VectorExp.exp(x, into: y, mode: mode) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
     let y = w.output  // the scalar loop writes into a preallocated buffer, like the kernel

@@ -17,11 +17,13 @@ struct RunInfo {
   var cpu: String
   var isa: InstructionSet
   var mode: String
+  var threads: Int
   var quick: Bool
   var command: String
 
-  static func current(mode: String, quick: Bool, command: String) -> RunInfo {
-    RunInfo(date: utcNow(), cpu: cpuModel(), isa: InstructionSet.active, mode: mode, quick: quick, command: command)
+  static func current(mode: String, threads: Int, quick: Bool, command: String) -> RunInfo {
+    RunInfo(date: utcNow(), cpu: cpuModel(), isa: InstructionSet.active, mode: mode, threads: threads,
+            quick: quick, command: command)
   }
 
   var widths: String {
@@ -156,7 +158,7 @@ func json(_ results: [CellResult], ops: [String], workloads: [Workload], info: R
       "vector_width": {"float": \(info.isa.vectorWidth(for: Float.self)), "double": \(info.isa.vectorWidth(for: Double.self))},
       "mode": \(jsonString(info.mode)),
       "quick": \(info.quick),
-      "threads": 1,
+      "threads": \(info.threads),
       "command": \(jsonString(info.command)),
       "results": [
     \(items.joined(separator: ",\n"))
@@ -209,7 +211,7 @@ func table(
   var out = [String]()
   let title =
     "SoftmaxKernels \(info.quick ? "quick " : "")report, \(info.date), \(info.cpu), "
-    + "ISA \(info.isa.rawValue) (\(info.widths)), mode \(info.mode), 1 thread"
+    + "ISA \(info.isa.rawValue) (\(info.widths)), mode \(info.mode), threads \(info.threads)"
   if markdown {
     out.append("_\(title)_")
     out.append("")

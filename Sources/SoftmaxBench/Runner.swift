@@ -51,6 +51,8 @@ struct RunConfig {
   var errorSampleElements: Int
   var seed: UInt64
   var progress: Bool
+  /// `--mode` and `--threads`.
+  var options: KernelOptions
 }
 
 /// Progress on stderr: one rewritten line on a terminal, plain lines otherwise.
@@ -115,7 +117,7 @@ private func runCells<T: ReferenceScalar>(
   floor: OperationCalls<T>, _ config: RunConfig, _ progress: inout Progress
 ) -> [CellResult] {
   let dtype: DType = T.self == Float.self ? .float : .double
-  let ws = Workspace<T>(w, logits: source)
+  let ws = Workspace<T>(w, logits: source, options: config.options)
   let errorRows = Workspace<T>.sampleRows(w, sampleElements: config.errorSampleElements)
   let referenceRows = Swift.min(w.rows, Swift.max(1, config.plan.referenceElements / w.cols))
   let referenceInput = Array(ws.input[0..<(referenceRows * w.cols)])

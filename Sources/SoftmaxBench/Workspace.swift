@@ -31,10 +31,13 @@ final class Workspace<T: ReferenceScalar> {
   let output: UnsafeMutableBufferPointer<T>
   /// One value per row.
   let perRow: UnsafeMutableBufferPointer<T>
+  /// Mode and threads of every timed kernel call (`--mode`, `--threads`).
+  let options: KernelOptions
   private var extras: [UnsafeMutableRawBufferPointer] = []
 
-  init(_ workload: Workload, logits source: UnsafeBufferPointer<Double>) {
+  init(_ workload: Workload, logits source: UnsafeBufferPointer<Double>, options: KernelOptions) {
     self.workload = workload
+    self.options = options
     logits = allocateAligned(T.self, count: workload.elements)
     for i in 0..<workload.elements { logits[i] = T(source[i]) }
     output = allocateAligned(T.self, count: workload.elements)

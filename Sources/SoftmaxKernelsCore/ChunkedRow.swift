@@ -21,9 +21,13 @@ public enum RowStatistics<Scalar> {
 }
 
 extension VectorMath {
-  /// Elements per chunk: 8 KiB.
+  /// Bytes per chunk: 8 KiB.
   @inlinable @inline(__always)
-  public static var chunkCount: Int { 8192 / MemoryLayout<Scalar>.stride }
+  public static var chunkBytes: Int { 8192 }
+
+  /// Elements per chunk.
+  @inlinable @inline(__always)
+  public static var chunkCount: Int { chunkBytes / MemoryLayout<Scalar>.stride }
 
   /// Pass A over a row of `n` elements. When `y` is given, exp(x_j - m_c) is left in it (the
   /// softmax numerators, chunk-local scale) and `chunkMax[c]` records each chunk's max (-inf

@@ -1,3 +1,5 @@
+public import CSleef
+
 /// Compensated running sum, lane by lane (Neumaier's variant, with Knuth's branch-free TwoSum).
 ///
 /// Adding `x` to the running sum `s` does `t = s + x; z = t - s; c += (s - (t - z)) + (x - z);
@@ -104,6 +106,11 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
     }
     var i = 0
     while i &+ 8 &* w <= n {
+      // Bring the next chunk's lines in while this one computes (its max pass then hits cache).
+      let ahead = UnsafeRawPointer(x + i) + M.chunkBytes
+      for k in stride(from: 0, to: 8 &* w &* MemoryLayout<V.Scalar>.stride, by: 64) {
+        softmaxkernels_prefetch(ahead + k)
+      }
       let g0 = (e(i) + e(i &+ w)) + (e(i &+ 2 &* w) + e(i &+ 3 &* w))
       a.add(g0)
       let g1 = (e(i &+ 4 &* w) + e(i &+ 5 &* w)) + (e(i &+ 6 &* w) + e(i &+ 7 &* w))

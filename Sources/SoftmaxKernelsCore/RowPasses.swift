@@ -1,3 +1,5 @@
+public import CSleef
+
 // The passes over one contiguous row that every softmax-family kernel is built from. Each is a
 // vector body (unrolled to hide latency) plus one padded tail vector through the same code, so
 // the tail is exactly as accurate as the body. No branches per element, no allocation.
@@ -83,6 +85,8 @@ extension VectorMath {
     let mv = Vector(repeating: m)
     var i = 0
     while i &+ w <= n {
+      // Bring the next chunk's line in while this one computes (its max pass then hits cache).
+      softmaxkernels_prefetch(UnsafeRawPointer(x + i) + chunkBytes)
       store(exp(load(x + i) - mv), to: y + i)
       i &+= w
     }
