@@ -28,22 +28,23 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
     sum = t
   }
 
-  /// The compensated total of every lane of `self` and `other`.
+  /// The compensated total of every lane of `self` and `other`: the two merge lane-wise first
+  /// (one vector TwoSum), then the lanes of the sum go through scalar TwoSum steps and the
+  /// compensations are added plainly (they are already tiny).
   @inlinable @inline(__always)
   public func total(merging other: Self) -> V.Scalar {
+    var merged = self
+    merged.add(other.sum)
+    let compensation = merged.compensation + other.compensation
     var s = V.Scalar.zero, c = V.Scalar.zero
-    @inline(__always) func add(_ x: V.Scalar) {
+    for k in 0..<V.scalarCount {
+      let x = merged.sum[k]
       let t = s + x
       let z = t - s
       c += (s - (t - z)) + (x - z)
       s = t
     }
-    for k in 0..<V.scalarCount {
-      add(sum[k]); add(other.sum[k])
-    }
-    for k in 0..<V.scalarCount {
-      add(compensation[k]); add(other.compensation[k])
-    }
+    for k in 0..<V.scalarCount { c += compensation[k] }
     return s + c
   }
 }
