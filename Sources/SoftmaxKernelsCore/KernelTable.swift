@@ -3,13 +3,44 @@
 /// A backend module builds it from its `VectorMath` type (`KernelTable(SleefAVX2Float.self)`), which
 /// specializes every `@inlinable` row algorithm inside that module, with that module's target
 /// flags. The public API picks one table per process from the CPU features.
-public struct KernelTable<Scalar>: Sendable {
+public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
   /// Row-wise softmax (out of place or in place when both views share memory).
   public let softmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Row-wise log-softmax.
   public let logSoftmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Row-wise logsumexp into a buffer of `rows` values.
   public let logSumExp: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
+  /// Softmax backward (y, dy) -> dx.
+  public let softmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  /// Log-softmax backward (y, dy) -> dx.
+  public let logSoftmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  /// Class-label cross-entropy (logits, labels, parameters, gradient scale, gradient?, losses?) -> sum.
+  public let crossEntropyLabels: @Sendable (
+    StridedRows<Scalar>, UnsafePointer<Int32>, CrossEntropyParameters<Scalar>, Scalar,
+    MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar>
+  /// Probability-target cross-entropy (logits, targets, parameters, scale, gradient?, losses?) -> sum.
+  public let crossEntropyTargets: @Sendable (
+    StridedRows<Scalar>, StridedRows<Scalar>, CrossEntropyParameters<Scalar>, Scalar,
+    MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar>
+  /// Binary cross-entropy with logits (logits, targets, posWeight?, scale, losses?, gradient?) -> sum.
+  public let binaryCrossEntropy: @Sendable (
+    StridedRows<Scalar>, StridedRows<Scalar>, UnsafePointer<Scalar>?, Scalar,
+    MutableStridedRows<Scalar>?, MutableStridedRows<Scalar>?
+  ) -> LossSum<Scalar>
+  /// Row-wise logsumexp partials.
+  public let logSumExpPartials: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<LogSumExpPartial<Scalar>>) -> Void
+  /// Merge of two partials.
+  public let mergeLogSumExp: @Sendable (LogSumExpPartial<Scalar>, LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar>
+  /// logsumexp of a partial.
+  public let logSumExpOfPartial: @Sendable (LogSumExpPartial<Scalar>) -> Scalar
+  /// Class-label cross-entropy of a column slice given merged partials
+  /// (slice, offset, labels, states, parameters, scale, gradient?, losses?) -> sum.
+  public let crossEntropyLabelSlice: @Sendable (
+    StridedRows<Scalar>, Int, UnsafePointer<Int32>, UnsafePointer<LogSumExpPartial<Scalar>>,
+    CrossEntropyParameters<Scalar>, Scalar, MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar>
 
   /// Specializes every kernel for the vector math `M`.
   @inlinable
@@ -17,5 +48,19 @@ public struct KernelTable<Scalar>: Sendable {
     softmax = { M.softmaxRows($0, to: $1) }
     logSoftmax = { M.logSoftmaxRows($0, to: $1) }
     logSumExp = { M.logSumExpRows($0, to: $1) }
+    softmaxBackward = { M.softmaxBackwardRows($0, $1, to: $2) }
+    logSoftmaxBackward = { M.logSoftmaxBackwardRows($0, $1, to: $2) }
+    crossEntropyLabels = { M.crossEntropyLabelRows($0, labels: $1, $2, scale: $3, gradient: $4, losses: $5) }
+    crossEntropyTargets = { M.crossEntropyTargetRows($0, targets: $1, $2, scale: $3, gradient: $4, losses: $5) }
+    binaryCrossEntropy = {
+      M.binaryCrossEntropyRows($0, targets: $1, posWeight: $2, scale: $3, losses: $4, gradient: $5)
+    }
+    logSumExpPartials = { M.logSumExpPartialRows($0, to: $1) }
+    mergeLogSumExp = { M.merge($0, $1) }
+    logSumExpOfPartial = { M.logSumExp($0) }
+    crossEntropyLabelSlice = {
+      M.crossEntropyLabelSliceRows(
+        $0, offset: $1, labels: $2, states: $3, $4, scale: $5, gradient: $6, losses: $7)
+    }
   }
 }

@@ -19,6 +19,11 @@ public protocol VectorMath: SendableMetatype {
   static func log1p(_ x: Vector) -> Vector
   /// Lane-wise maximum; a NaN lane in `b` keeps the lane of `a`.
   static func max(_ a: Vector, _ b: Vector) -> Vector
+  /// Lane-wise select: `c < 0 ? a : b` (a NaN lane of `c` picks `b`).
+  static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector
+  /// Lane-wise select: `c == 0 ? 0 : b`, so a zero weight or target cancels an infinite term
+  /// (0 * inf counts as 0).
+  static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector
 }
 
 extension VectorMath {
@@ -74,24 +79,56 @@ extension VectorMath {
   public static func log1p(_ x: Scalar) -> Scalar { log1p(Vector(repeating: x))[0] }
 }
 
-// Lane-wise maximum for the concrete vector types. Written on concrete types because the generic
+// Lane-wise maximum and selects for the concrete vector types. Written on concrete types because the generic
 // `SIMD.replacing(with:where:)` is not lowered to one instruction; these become `maxps`/`maxpd`.
 extension VectorMath where Vector == SIMD8<Float> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
+  }
 }
 
 extension VectorMath where Vector == SIMD4<Float> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
+  }
 }
 
 extension VectorMath where Vector == SIMD4<Double> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
+  }
 }
 
 extension VectorMath where Vector == SIMD2<Double> {
   @inlinable @inline(__always)
   public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
+  }
 }

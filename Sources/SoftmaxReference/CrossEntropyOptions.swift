@@ -1,0 +1,57 @@
+public import SoftmaxKernels
+
+/// Cross-entropy options for the scalar reference, in any `ElementaryScalar` (so the oracle can
+/// run them in `Float80`). Same meaning as `CrossEntropyOptions`.
+public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
+  public var ignoreIndex: Int?
+  public var classWeights: [T]?
+  public var labelSmoothing: T
+  public var zLoss: T
+  public var reduction: LossReduction
+
+  public init(
+    ignoreIndex: Int? = -100, classWeights: [T]? = nil, labelSmoothing: T = 0, zLoss: T = 0,
+    reduction: LossReduction = .mean
+  ) {
+    self.ignoreIndex = ignoreIndex
+    self.classWeights = classWeights
+    self.labelSmoothing = labelSmoothing
+    self.zLoss = zLoss
+    self.reduction = reduction
+  }
+
+  /// The kernels' options, converted exactly to `T` (Float -> Double, Double -> Float80, or same).
+  public init<S: SoftmaxScalar>(_ o: CrossEntropyOptions<S>) {
+    self.init(
+      ignoreIndex: o.ignoreIndex.map(Int.init), classWeights: o.classWeights?.map { T($0) },
+      labelSmoothing: T(o.labelSmoothing), zLoss: T(o.zLoss), reduction: o.reduction)
+  }
+
+  /// The same settings in another precision.
+  public func converted<U: ElementaryScalar>(to _: U.Type) -> CrossEntropySettings<U> {
+    CrossEntropySettings<U>(
+      ignoreIndex: ignoreIndex, classWeights: classWeights?.map { U($0) }, labelSmoothing: U(labelSmoothing),
+      zLoss: U(zLoss), reduction: reduction)
+  }
+}
+
+/// What a reference loss function returns: per-row (or per-element) losses, the reduced loss and
+/// the gradient of the reduced loss times the gradient scale (packed like the logits).
+public struct LossResult<T: ElementaryScalar>: Sendable {
+  public var losses: [T]
+  public var loss: T
+  public var gradient: [T]
+}
+
+/// A plain Kahan sum for the reference loops.
+struct KahanSum<T: ElementaryScalar> {
+  var sum: T = 0
+  var compensation: T = 0
+
+  mutating func add(_ x: T) {
+    let y = x - compensation
+    let t = sum + y
+    compensation = t.isFinite ? (t - sum) - y : 0
+    sum = t
+  }
+}

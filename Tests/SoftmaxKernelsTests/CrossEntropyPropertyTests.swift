@@ -1,0 +1,59 @@
+import PropertyBased
+import SoftmaxKernels
+import SoftmaxReference
+import Testing
+
+/// Cross-entropy kernels (forward, fused, fused in place) vs the scalar reference vs the oracle,
+/// on random and adversarial logits with 0...300 columns and random options, 1000 cases each.
+@Suite("Property: cross-entropy vs reference vs oracle")
+struct CrossEntropyPropertyTests {
+  static let cases = 1000
+
+  @Test func labelsRandomFloat() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: false, labels: true)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func labelsRandomDouble() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: true)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func labelsAdversarialFloat() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: true)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func labelsAdversarialDouble() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: true, labels: true)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func targetsRandomFloat() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: false, labels: false)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func targetsRandomDouble() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: false)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func targetsAdversarialFloat() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: false)) {
+      try checkCrossEntropy($0)
+    }
+  }
+
+  @Test func targetsAdversarialDouble() async {
+    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: true, labels: false)) {
+      try checkCrossEntropy($0)
+    }
+  }
+}
