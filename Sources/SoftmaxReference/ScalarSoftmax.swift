@@ -25,14 +25,17 @@ enum RowSummary<T: ElementaryScalar> {
     if hasNaN { self = .nan; return }
     if m == .infinity { self = .positiveInfinity(count: infinities); return }
     if m == -.infinity { self = .masked; return }
+    // Neumaier's compensated sum: unlike Kahan's, a tiny term met while the sum is still -1 is not
+    // lost when the exact +1 term arrives later.
     var s = T(-1), c = T.zero
     for v in row {
-      let y = T.libmExp(v - m) - c
-      let t = s + y
-      c = (t - s) - y
+      let x = T.libmExp(v - m)
+      let t = s + x
+      c += abs(s) >= abs(x) ? (s - t) + x : (x - t) + s
       s = t
     }
-    self = .finite(max: m, excess: s < 0 ? 0 : s)  // the true excess is >= 0
+    let excess = s + c
+    self = .finite(max: m, excess: excess < 0 ? 0 : excess)  // the true excess is >= 0
   }
 }
 
