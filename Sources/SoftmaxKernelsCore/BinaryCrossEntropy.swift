@@ -3,7 +3,8 @@
 // is evaluated in the equal form (x = max(x, 0) - max(-x, 0))
 //   loss = (1 - t) max(x, 0) + pw t max(-x, 0) + (1 + (pw - 1) t) log1p(exp(-|x|))
 // whose terms are all >= 0 for t in [0, 1], so nothing cancels for any finite x (and a zero
-// coefficient times an infinite x counts as 0). The gradient is
+// coefficient times an infinite x counts as 0); 1 + (pw - 1) t is formed as (1 - t) + pw t, which
+// does not cancel either. The gradient is
 //   d loss / dx = (1 - t) sigmoid(x) - pw t sigmoid(-x),
 // with sigmoid(|x|) = 1 / (1 + e) and sigmoid(-|x|) = e / (1 + e), e = exp(-|x|): one exp per element.
 
@@ -28,19 +29,22 @@ extension VectorMath {
       let negCoef = one - tv, posCoef = pw * tv
       let l = zeroWhereZero(negCoef, else: negCoef * max(xv, zero))
         + zeroWhereZero(posCoef, else: posCoef * max(-xv, zero))
-        + (one + (pw - one) * tv) * log1p(e)
+        + (negCoef + posCoef) * log1p(e)
       let g = negCoef * ifNegative(xv, lo, else: hi) - posCoef * ifNegative(xv, hi, else: lo)
       return (l, g * sv)
     }
     for r in 0..<x.rows {
       let xr = x.row(r), tr = t.row(r), lr = losses?.row(r), gr = gradient?.row(r)
-      var s = CompensatedSum<Vector>()
+      // `plain` is an uncompensated witness: every loss is >= 0, so if the compensated sum is NaN
+      // while the plain one is not, a term was +inf (compensation met inf - inf) and so is the sum.
+      var s = CompensatedSum<Vector>(), plain = Vector()
       var i = 0
       while i &+ w <= n {
         let (l, g) = element(load(xr + i), load(tr + i), weightsAt(posWeight, i))
         if let lr { store(l, to: lr + i) }
         if let gr { store(g, to: gr + i) }
         s.add(l)
+        plain += l
         i &+= w
       }
       if i < n {
@@ -50,9 +54,11 @@ extension VectorMath {
         if let lr { store(l, to: lr + i, count: c) }
         if let gr { store(g, to: gr + i, count: c) }
         // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
-        s.add(zeroWhereZero(tailOnes(c), else: l))
+        let lm = zeroWhereZero(tailOnes(c), else: l)
+        s.add(lm)
+        plain += lm
       }
-      total.add(s.total(merging: CompensatedSum()))
+      total.add(finiteOrInfinite(s.total(merging: CompensatedSum()), unless: plain.sum()))
     }
     return total
   }

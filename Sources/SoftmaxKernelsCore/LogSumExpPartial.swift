@@ -32,7 +32,7 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// within a few ulps of the excess.
   @inlinable
   public func merged(with other: Self, exp: (Scalar) -> Scalar) -> Self {
-    if max.isNaN || other.max.isNaN { return Self(max: .nan, excess: .nan) }
+    if max.isNaN || other.max.isNaN || excess.isNaN || other.excess.isNaN { return Self(max: .nan, excess: .nan) }
     if max == -.infinity { return other }
     if other.max == -.infinity { return self }
     if max == .infinity || other.max == .infinity {
@@ -58,7 +58,9 @@ extension VectorMath {
       case .positiveInfinity(let k): return LogSumExpPartial(max: .infinity, excess: Scalar(k - 1))
       }
     }
-    return LogSumExpPartial(max: m, excess: expSumMinusOne(x, count: n, minus: m, storingTo: nil))
+    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: nil)
+    // rowMax skips NaN, the sum does not: a NaN slice is marked in `max` so that no merge hides it.
+    return LogSumExpPartial(max: excess.isNaN ? .nan : m, excess: excess)
   }
 
   /// logsumexp from a partial: max + log1p(excess); -inf, +inf or NaN for the non-finite states.

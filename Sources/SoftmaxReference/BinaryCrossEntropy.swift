@@ -14,7 +14,7 @@ enum ScalarBinaryCrossEntropy {
   static func element<T: ElementaryScalar>(_ x: T, _ t: T, _ pw: T) -> (loss: T, gradient: T) {
     let neg = 1 - t, pos = pw * t
     let loss = ScalarCrossEntropy.term(neg, Swift.max(x, 0)) + ScalarCrossEntropy.term(pos, Swift.max(-x, 0))
-      + (1 + (pw - 1) * t) * T.libmLog1p(T.libmExp(-abs(x)))
+      + (neg + pos) * T.libmLog1p(T.libmExp(-abs(x)))
     return (x.isNaN ? .nan : loss, neg * sigmoid(x) - pos * sigmoid(-x))
   }
 }

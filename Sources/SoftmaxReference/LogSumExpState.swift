@@ -24,7 +24,7 @@ public struct ReferenceLogSumExpState<T: ElementaryScalar>: Sendable {
 
   /// The merged state of two slices.
   public func merged(with o: Self) -> Self {
-    if max.isNaN || o.max.isNaN { return Self(max: .nan, excess: .nan) }
+    if max.isNaN || o.max.isNaN || excess.isNaN || o.excess.isNaN { return Self(max: .nan, excess: .nan) }
     if max == -.infinity { return o }
     if o.max == -.infinity { return self }
     if max == .infinity || o.max == .infinity {

@@ -232,19 +232,6 @@ func checkCrossEntropy<T: ReferenceScalar>(
   var failures: [String] = []
   func note(_ s: String) { if failures.count < 6 { failures.append(s) } }
   var worstLoss = 0.0, worstGrad = 0.0
-  /// Error/budget; exact match required for non-finite oracle values.
-  func ratio(_ y: T, _ o: T.Wide, budget: T.Wide) -> Double {
-    if o.isNaN || y.isNaN { return o.isNaN && y.isNaN ? 0 : .infinity }
-    if y.magnitude == .infinity && T(o).isFinite && o.sign == y.sign {
-      // Overflow to inf is within the budget when the exact value is within it of the largest finite.
-      let e = abs(T.Wide(T.greatestFiniteMagnitude) - abs(o)) + T.Wide(T.greatestFiniteMagnitude.ulp)
-      return Double(e / budget)
-    }
-    if !T(o).isFinite || !y.isFinite { return T.Wide(y) == T.Wide(T(o)) ? 0 : .infinity }
-    let e = abs(T.Wide(y) - o)
-    return e == 0 ? 0 : Double(e / budget)
-  }
-
   var totalBudget: T.Wide = 0
   for r in 0..<rows {
     let row = m.row(r)
@@ -257,7 +244,7 @@ func checkCrossEntropy<T: ReferenceScalar>(
     }
     if budget.isFinite { totalBudget += budget }
     for (name, v) in [("forward", losses[r]), ("fused", fusedLosses[r]), ("reference", ref.losses[r])] {
-      let q = ratio(v, ora.losses[r], budget: budget)
+      let q = errorRatio(v, ora.losses[r], budget: budget)
       if name != "reference" { worstLoss = max(worstLoss, q) }
       if !(q <= 1) { note("\(name) loss row \(r): \(v) vs oracle \(ora.losses[r]) (\(q)x budget \(budget))") }
     }
@@ -282,7 +269,7 @@ func checkCrossEntropy<T: ReferenceScalar>(
       let budget = gradientBudget(
         x: row[row.startIndex + j], max: rowMax, p: oraSM[k], a: A, target: coef[j], zLoss: z, lse: oraLSE[r], scale: gscale)
       for (name, v) in [("fused", grad[ks]), ("reference", ref.gradient[k])] {
-        let q = ratio(v, ora.gradient[k], budget: budget)
+        let q = errorRatio(v, ora.gradient[k], budget: budget)
         if name == "fused" { worstGrad = max(worstGrad, q) }
         if !(q <= 1) { note("\(name) gradient \(r),\(j) x=\(row[row.startIndex + j]): \(v) vs oracle \(ora.gradient[k]) (\(q)x budget \(budget))") }
       }
@@ -303,10 +290,24 @@ func checkCrossEntropy<T: ReferenceScalar>(
   let rowOverflow = denomAll != 0 && ora.losses.contains { T($0) == .infinity } && !ora.loss.isNaN
   let reducedOracle: T.Wide = rowOverflow ? .infinity : ora.loss
   for (name, v) in [("forward", loss), ("fused", fusedLoss), ("reference", ref.loss)] {
-    let q = ratio(v, reducedOracle, budget: reducedBudget)
+    let q = errorRatio(v, reducedOracle, budget: reducedBudget)
     if !(q <= 1) { note("\(name) reduced loss \(v) vs oracle \(ora.loss) (\(q)x budget)") }
   }
   if !identical(inPlaceLoss, fusedLoss) { note("in-place reduced loss differs") }
   #expect(failures.isEmpty, "\(T.self) \(c): \(failures.joined(separator: "; "))", sourceLocation: sourceLocation)
   return (worstLoss, worstGrad)
 }
+
+/// Error / budget of `y` against the oracle `o`; non-finite results must match exactly.
+func errorRatio<T: ReferenceScalar>(_ y: T, _ o: T.Wide, budget: T.Wide) -> Double {
+  if o.isNaN || y.isNaN { return o.isNaN && y.isNaN ? 0 : .infinity }
+  if y.magnitude == .infinity && T(o).isFinite && o.sign == y.sign {
+    // Overflow to inf is within the budget when the exact value is within it of the largest finite.
+    let e = abs(T.Wide(T.greatestFiniteMagnitude) - abs(o)) + T.Wide(T.greatestFiniteMagnitude.ulp)
+    return Double(e / budget)
+  }
+  if !T(o).isFinite || !y.isFinite { return T.Wide(y) == T.Wide(T(o)) ? 0 : .infinity }
+  let e = abs(T.Wide(y) - o)
+  return e == 0 ? 0 : Double(e / budget)
+}
+
