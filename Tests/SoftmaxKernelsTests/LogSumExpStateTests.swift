@@ -132,10 +132,10 @@ struct LogSumExpStateTests {
     #expect(failures.isEmpty, "\(T.self) \(s): \(failures.joined(separator: "; "))", sourceLocation: sourceLocation)
   }
 
-  @Test func randomFloat() async { await propertyCheck(count: Self.cases, input: Self.cases(Float.self, adversarial: false)) { try Self.check($0) } }
-  @Test func randomDouble() async { await propertyCheck(count: Self.cases, input: Self.cases(Double.self, adversarial: false)) { try Self.check($0) } }
-  @Test func adversarialFloat() async { await propertyCheck(count: Self.cases, input: Self.cases(Float.self, adversarial: true)) { try Self.check($0) } }
-  @Test func adversarialDouble() async { await propertyCheck(count: Self.cases, input: Self.cases(Double.self, adversarial: true)) { try Self.check($0) } }
+  @Test func randomFloat() async { await propertyCheck(count: Self.cases, input: Self.cases(Float.self, adversarial: false)) { c in recordingErrors { try Self.check(c) } } }
+  @Test func randomDouble() async { await propertyCheck(count: Self.cases, input: Self.cases(Double.self, adversarial: false)) { c in recordingErrors { try Self.check(c) } } }
+  @Test func adversarialFloat() async { await propertyCheck(count: Self.cases, input: Self.cases(Float.self, adversarial: true)) { c in recordingErrors { try Self.check(c) } } }
+  @Test func adversarialDouble() async { await propertyCheck(count: Self.cases, input: Self.cases(Double.self, adversarial: true)) { c in recordingErrors { try Self.check(c) } } }
 
   @Test func mergeIsCommutativeAndEmptyIsNeutral() throws {
     let x: [Float] = [3, -1, 0.5, -.infinity, 7, 2]
