@@ -58,7 +58,8 @@ let package = Package(
         "SoftmaxKernels",
         "SoftmaxReference",
         .product(name: "PropertyBased", package: "swift-property-based"),
-      ]
+      ],
+      exclude: ["Fixtures/make_torch_fixtures.py"]
     ),
   ]
 )
