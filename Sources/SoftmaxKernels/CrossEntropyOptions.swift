@@ -61,12 +61,10 @@ public struct CrossEntropyOptions<T: SoftmaxScalar>: Sendable {
 /// Checks that `w` has `count` entries, none negative or NaN; returns their (compensated) sum.
 func validateWeights<T: SoftmaxScalar>(_ w: [T], count: Int, argument: String) throws(SoftmaxError) -> T {
   guard w.count == count else { throw .countMismatch(argument: argument, expected: count, actual: w.count) }
-  var sum = CompensatedScalarSum<T>()
-  for (i, v) in w.enumerated() {
-    guard v >= 0 else { throw .invalidWeight(argument: argument, index: i, value: Double(v)) }
-    sum.add(v)
-  }
-  return sum.sum
+  if count == 0 { return 0 }
+  let (sum, invalid) = w.withUnsafeBufferPointer { T._kernels.checkedWeightSum($0.baseAddress!, count) }
+  guard invalid < 0 else { throw .invalidWeight(argument: argument, index: invalid, value: Double(w[invalid])) }
+  return sum
 }
 
 /// Checks every label (in 0..<cols or the ignore index) and returns the mean's denominator:

@@ -120,6 +120,36 @@ extension VectorMath {
     return s.excess.isNaN ? .nan : loss
   }
 
+  /// The fused class-label row without label smoothing (the common case), with one exp per
+  /// element: max; exp(x_j - m) stored into the gradient row while summing (as softmax does);
+  /// then one pass scaling it by scale * (w_t + 2 z L) / sum, and g_t -= scale * w_t. Same three
+  /// passes over memory as `labelSliceLoss`, no weights read per element. `g` may be `x` (x_t is
+  /// read first). Returns nil, having written nothing, for a row whose max is not finite (the
+  /// caller takes the general path).
+  @inlinable @inline(__always)
+  public static func labelGradientWithoutSmoothing(
+    _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Scalar>
+  ) -> Scalar? {
+    let m = rowMax(x, count: n)
+    guard m.isFinite else { return nil }
+    let xt = x[t]
+    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g)
+    guard !excess.isNaN else {  // a NaN in the row
+      fill(g, count: n, with: .nan)
+      return .nan
+    }
+    let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
+    let lp = log1p(excess), lse = m + lp, sum = 1 + excess
+    Self.scale(g, by: ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse), count: n)
+    g[t] = g[t] - scale * hard
+    var loss: Scalar = 0
+    // 2 (hard ((m/2 - x_t/2) + lp/2)): finite whenever the exact value is (as in labelSliceLoss).
+    if hard != 0 { loss += 2 * (hard * ((m / 2 - xt / 2) + lp / 2)) }
+    if z != 0 { loss += z * lse * lse }
+    return loss
+  }
+
   /// `labelSliceLoss` for a row whose max is not finite (scalar; rare):
   /// NaN row -> NaN loss and gradient; fully masked -> +inf loss (from the slice holding the
   /// label), gradient 0; k entries +inf -> the limit: p_j = 1/k on them, L - x_j = log k there
@@ -179,6 +209,13 @@ extension VectorMath {
         continue
       }
       let xr = x.row(r)
+      if let g = gradient?.row(r), p.labelSmoothing == 0, n > 0,
+        let loss = labelGradientWithoutSmoothing(xr, count: n, label: Int(t), p, scale: scale, gradient: g)
+      {
+        losses?[r] = loss
+        total.add(loss)
+        continue
+      }
       let s = logSumExpPartial(xr, count: n)
       let loss = labelSliceLoss(
         xr, count: n, offset: 0, label: Int(t), state: s, p, sliceWeightSum: p.weightSum, scale: scale,

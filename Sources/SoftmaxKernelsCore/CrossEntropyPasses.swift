@@ -34,6 +34,24 @@ public struct ExpFactor<M: VectorMath> {
 }
 
 extension VectorMath {
+  /// y_j = y_j * f in place for the gradient factor `f` (see `ExpFactor`).
+  @inlinable @inline(__always)
+  public static func scale(_ y: UnsafeMutablePointer<Scalar>, by f: ExpFactor<Self>, count n: Int) {
+    let w = width
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let v0 = f.times(load(y + i)), v1 = f.times(load(y + (i &+ w)))
+      store(v0, to: y + i)
+      store(v1, to: y + (i &+ w))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      store(f.times(load(y + i)), to: y + i)
+      i &+= w
+    }
+    if i < n { store(f.times(load(y + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
+  }
+
   /// Lanes `0..<count` are 1, the rest 0: the implicit all-ones weights in a row's tail.
   @inlinable @inline(__always)
   public static func tailOnes(_ count: Int) -> Vector {

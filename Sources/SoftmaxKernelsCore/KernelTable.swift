@@ -42,6 +42,9 @@ public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
     CrossEntropyParameters<Scalar>, Scalar, MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar>
 
+  /// Sum of weights and the index of the first negative or NaN one (-1 if none).
+  public let checkedWeightSum: @Sendable (UnsafePointer<Scalar>, Int) -> (sum: Scalar, firstInvalid: Int)
+
   /// Specializes every kernel for the vector math `M`.
   @inlinable
   public init<M: VectorMath>(_: M.Type) where M.Scalar == Scalar {
@@ -56,6 +59,7 @@ public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
       M.binaryCrossEntropyRows($0, targets: $1, posWeight: $2, scale: $3, losses: $4, gradient: $5)
     }
     logSumExpPartials = { M.logSumExpPartialRows($0, to: $1) }
+    checkedWeightSum = { M.checkedWeightSum($0, count: $1) }
     mergeLogSumExp = { M.merge($0, $1) }
     logSumExpOfPartial = { M.logSumExp($0) }
     crossEntropyLabelSlice = {
