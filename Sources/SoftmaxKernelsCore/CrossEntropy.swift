@@ -1,14 +1,19 @@
 // Cross-entropy from logits, with class labels or probability targets, forward and fused
 // forward+backward. The formulas (PyTorch's `cross_entropy` definitions plus PaLM's z-loss) are in
-// `CrossEntropyParameters`. Memory passes over a row of logits: max, then compensated sum of exp
-// (the logsumexp partial), then at most one more pass that writes the gradient
-// scale * (softmax - target) + z-loss term and accumulates the label-smoothing / target sums from
-// the same loads. Forward-only with class labels and no smoothing reads just x_t after the first two.
+// `CrossEntropyParameters`. Memory passes over a row: max, then compensated sum of exp (the
+// logsumexp partial), then at most one more pass that writes the gradient
+// scale * (softmax - target) + z-loss term. Without label smoothing the second pass also stores
+// exp(x_j - m) into the gradient row and the third only rescales it (one exp per element, as
+// softmax); with smoothing or targets the third pass recomputes exp from x and accumulates the
+// smoothing / target sums from the same loads. Forward-only with class labels and no smoothing
+// reads just x_t after the first two.
 
 /// A small compensated scalar sum for per-row values (losses over rows).
 @frozen
 public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
+  /// The running sum.
   public var sum: Scalar = 0
+  /// Kahan's running compensation (subtracted from the next term).
   public var compensation: Scalar = 0
 
   @inlinable
@@ -28,7 +33,9 @@ public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
 /// so that a mean of huge finite losses (whose plain sum overflows) is still finite.
 @frozen
 public struct LossSum<Scalar: BinaryFloatingPoint> {
+  /// sum_r loss_r.
   public var plain = CompensatedScalarSum<Scalar>()
+  /// sum_r loss_r * 2^-(maxExponent / 2).
   public var scaled = CompensatedScalarSum<Scalar>()
   /// A loss was +-inf or NaN (then the plain sum is the answer).
   public var nonFinite = false

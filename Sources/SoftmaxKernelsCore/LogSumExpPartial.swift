@@ -8,7 +8,9 @@
 ///   max = NaN             the slice holds a NaN (excess NaN)
 @frozen
 public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
+  /// The slice's max.
   public var max: Scalar
+  /// sum_j exp(x_j - max) - 1.
   public var excess: Scalar
 
   @inlinable @inline(__always)

@@ -3,10 +3,15 @@ public import SoftmaxKernels
 /// Cross-entropy options for the scalar reference, in any `ElementaryScalar` (so the oracle can
 /// run them in `Float80`). Same meaning as `CrossEntropyOptions`.
 public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
+  /// Label of rows with loss 0 and gradient 0, not counted in the mean (nil: none).
   public var ignoreIndex: Int?
+  /// w_j per class (nil: all 1).
   public var classWeights: [T]?
+  /// eps: the target becomes (1 - eps) target + eps / C.
   public var labelSmoothing: T
+  /// z: adds z L^2 per row.
   public var zLoss: T
+  /// none / sum / mean (PyTorch's weighted mean).
   public var reduction: LossReduction
 
   public init(
@@ -38,8 +43,11 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
 /// What a reference loss function returns: per-row (or per-element) losses, the reduced loss and
 /// the gradient of the reduced loss times the gradient scale (packed like the logits).
 public struct LossResult<T: ElementaryScalar>: Sendable {
+  /// loss_r per row (per element for BCE), unreduced.
   public var losses: [T]
+  /// The losses reduced as the settings say.
   public var loss: T
+  /// gradientScale * d(loss)/d(logits), packed like the logits.
   public var gradient: [T]
 }
 

@@ -3,9 +3,12 @@
 
 /// A reference logsumexp partial: `max` and `excess = sum_j exp(x_j - max) - 1`.
 public struct ReferenceLogSumExpState<T: ElementaryScalar>: Sendable {
+  /// The slice's max.
   public var max: T
+  /// sum_j exp(x_j - max) - 1.
   public var excess: T
 
+  /// A state from its parts.
   public init(max: T, excess: T) {
     self.max = max
     self.excess = excess
