@@ -71,7 +71,8 @@ let package = Package(
         "SoftmaxKernelsCore",
         "SoftmaxReference",
         .product(name: "PropertyBased", package: "swift-property-based"),
-      ]
+      ],
+      exclude: ["Fixtures/make_torch_fixtures.py"]
     ),
   ]
 )

@@ -15,6 +15,14 @@ public enum SoftmaxError: Error, Hashable, Sendable, CustomStringConvertible {
   case overlappingBuffers(input: String, output: String)
   /// `KernelOptions.threads` was negative.
   case invalidThreadCount(Int)
+  /// A class label outside `0 ..< cols` that is not the ignore index.
+  case labelOutOfRange(argument: String, row: Int, value: Int, cols: Int)
+  /// A class weight (or `posWeight` entry) that is negative or NaN.
+  case invalidWeight(argument: String, index: Int, value: Double)
+  /// An option outside its allowed range (`labelSmoothing` in [0, 1], `zLoss` finite and >= 0).
+  case invalidOption(argument: String, value: Double, expected: String)
+  /// An array whose length does not match the shape (weights vs cols, labels vs rows, ...).
+  case countMismatch(argument: String, expected: Int, actual: Int)
 
   public var description: String {
     switch self {
@@ -32,6 +40,14 @@ public enum SoftmaxError: Error, Hashable, Sendable, CustomStringConvertible {
       return "SoftmaxError: '\(i)' and '\(o)' overlap but are not the same matrix"
     case .invalidThreadCount(let t):
       return "SoftmaxError: 'threads' must be >= 0 (0 = all processors), got \(t)"
+    case .labelOutOfRange(let a, let r, let v, let c):
+      return "SoftmaxError: '\(a)' row \(r) has label \(v), outside 0..<\(c) and not the ignore index"
+    case .invalidWeight(let a, let i, let v):
+      return "SoftmaxError: '\(a)'[\(i)] = \(v) must be >= 0 and not NaN"
+    case .invalidOption(let a, let v, let e):
+      return "SoftmaxError: '\(a)' = \(v) must be \(e)"
+    case .countMismatch(let a, let e, let n):
+      return "SoftmaxError: '\(a)' has \(n) elements, expected \(e)"
     }
   }
 }

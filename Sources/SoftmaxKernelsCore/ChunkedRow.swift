@@ -1,9 +1,9 @@
 // Pass A of every softmax-family kernel: one read of the row from memory, chunk by chunk.
 //
 // A chunk (8 KiB) is small enough to stay in L1 between its two loops: its max, then
-// exp(x - m_c) with a compensated sum. Each chunk yields a partial (m_c, e_c) with
-// e_c = sum exp(x - m_c) - 1, and partials merge exactly:
-//   m = max(m_a, m_b),  e = e_a + (1 + e_b) exp(m_b - m_a)   when m_a >= m_b (e_a + 1 + e_b if equal).
+// exp(x - m_c) with a compensated sum. Each chunk yields a `LogSumExpPartial` (m_c, e_c) with
+// e_c = sum exp(x - m_c) - 1, and partials merge exactly (`LogSumExpPartial.merged`):
+//   m = max(m_a, m_b),  e = e_a + (1 + e_b) exp(m_b - m_a)   when m_a >= m_b.
 // Long rows therefore cost one trip to L2/L3/DRAM for `x` instead of two (a separate max pass),
 // and the softmax output keeps its chunk-local scale until pass B fixes it with one factor per
 // chunk, exp(m_c - m) / (1 + e).
@@ -38,7 +38,7 @@ extension VectorMath {
     numeratorsTo y: UnsafeMutablePointer<Scalar>?, chunkMax: UnsafeMutablePointer<Scalar>?
   ) -> RowStatistics<Scalar> {
     let size = chunkCount
-    var m = -Scalar.infinity, e = Scalar.zero
+    var state = LogSumExpPartial<Scalar>.empty
     var start = 0, c = 0
     while start < n {
       let len = Swift.min(size, n &- start)
@@ -46,24 +46,18 @@ extension VectorMath {
       let mc = rowMax(xc, count: len)
       if mc.isFinite {
         let ec = expSumMinusOne(xc, count: len, minus: mc, storingTo: y.map { $0 + start })
-        if mc > m {
-          e = (1 + e) * exp(m - mc) + ec
-          m = mc
-        } else if mc == m {
-          e = e + (1 + ec)
-        } else {
-          e = e + (1 + ec) * exp(mc - m)
-        }
+        state = merge(state, LogSumExpPartial(max: mc, excess: ec))
       } else if mc == -.infinity && !containsNaN(xc, count: len) {
         if let y { fill(y + start, count: len, with: 0) }
       } else {
-        return .nonFinite(from: start, excessIsNaN: e.isNaN)
+        return .nonFinite(from: start, excessIsNaN: state.excess.isNaN)
       }
       chunkMax?[c] = mc
       start &+= len
       c &+= 1
     }
-    return .finite(max: m, excess: e)
+    // Fully masked: max -inf (the empty state's excess -1 is not used). A NaN: excess NaN.
+    return .finite(max: state.max, excess: state.max == -.infinity ? 0 : state.excess)
   }
 
   /// Number of chunks of a row of `n` elements.

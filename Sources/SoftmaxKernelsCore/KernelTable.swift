@@ -3,7 +3,7 @@
 /// A backend module builds it from its `VectorMath` type (`KernelTable(SleefAVX2Float.self)`), which
 /// specializes every `@inlinable` row algorithm inside that module, with that module's target
 /// flags. The public API picks one table per process from the CPU features.
-public struct KernelTable<Scalar>: Sendable {
+public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
   /// Row-wise softmax (out of place or in place when both views share memory).
   public let softmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Row-wise log-softmax.
@@ -12,6 +12,40 @@ public struct KernelTable<Scalar>: Sendable {
   public let logSumExp: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
   /// `y[i] = exp(x[i])` for `count` elements: the backend's vector exp alone (the exp floor).
   public let exp: @Sendable (UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>) -> Void
+  /// Softmax backward (y, dy) -> dx.
+  public let softmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  /// Log-softmax backward (y, dy) -> dx.
+  public let logSoftmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  /// Class-label cross-entropy (logits, labels, parameters, gradient scale, gradient?, losses?) -> sum.
+  public let crossEntropyLabels: @Sendable (
+    StridedRows<Scalar>, UnsafePointer<Int32>, CrossEntropyParameters<Scalar>, Scalar,
+    MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar>
+  /// Probability-target cross-entropy (logits, targets, parameters, scale, gradient?, losses?) -> sum.
+  public let crossEntropyTargets: @Sendable (
+    StridedRows<Scalar>, StridedRows<Scalar>, CrossEntropyParameters<Scalar>, Scalar,
+    MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar>
+  /// Binary cross-entropy with logits (logits, targets, posWeight?, scale, losses?, gradient?) -> sum.
+  public let binaryCrossEntropy: @Sendable (
+    StridedRows<Scalar>, StridedRows<Scalar>, UnsafePointer<Scalar>?, Scalar,
+    MutableStridedRows<Scalar>?, MutableStridedRows<Scalar>?
+  ) -> LossSum<Scalar>
+  /// Row-wise logsumexp partials.
+  public let logSumExpPartials: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<LogSumExpPartial<Scalar>>) -> Void
+  /// Merge of two partials.
+  public let mergeLogSumExp: @Sendable (LogSumExpPartial<Scalar>, LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar>
+  /// logsumexp of a partial.
+  public let logSumExpOfPartial: @Sendable (LogSumExpPartial<Scalar>) -> Scalar
+  /// Class-label cross-entropy of a column slice given merged partials
+  /// (slice, offset, labels, states, parameters, scale, gradient?, losses?) -> sum.
+  public let crossEntropyLabelSlice: @Sendable (
+    StridedRows<Scalar>, Int, UnsafePointer<Int32>, UnsafePointer<LogSumExpPartial<Scalar>>,
+    CrossEntropyParameters<Scalar>, Scalar, MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar>
+
+  /// Sum of weights and the index of the first negative or NaN one (-1 if none).
+  public let checkedWeightSum: @Sendable (UnsafePointer<Scalar>, Int) -> (sum: Scalar, firstInvalid: Int)
 
   /// Specializes every kernel for the vector math `M`.
   @inlinable
@@ -20,5 +54,20 @@ public struct KernelTable<Scalar>: Sendable {
     logSoftmax = { M.logSoftmaxRows($0, to: $1) }
     logSumExp = { M.logSumExpRows($0, to: $1) }
     exp = { M.expArray($0, count: $1, to: $2) }
+    softmaxBackward = { M.softmaxBackwardRows($0, $1, to: $2) }
+    logSoftmaxBackward = { M.logSoftmaxBackwardRows($0, $1, to: $2) }
+    crossEntropyLabels = { M.crossEntropyLabelRows($0, labels: $1, $2, scale: $3, gradient: $4, losses: $5) }
+    crossEntropyTargets = { M.crossEntropyTargetRows($0, targets: $1, $2, scale: $3, gradient: $4, losses: $5) }
+    binaryCrossEntropy = {
+      M.binaryCrossEntropyRows($0, targets: $1, posWeight: $2, scale: $3, losses: $4, gradient: $5)
+    }
+    logSumExpPartials = { M.logSumExpPartialRows($0, to: $1) }
+    checkedWeightSum = { M.checkedWeightSum($0, count: $1) }
+    mergeLogSumExp = { M.merge($0, $1) }
+    logSumExpOfPartial = { M.logSumExp($0) }
+    crossEntropyLabelSlice = {
+      M.crossEntropyLabelSliceRows(
+        $0, offset: $1, labels: $2, states: $3, $4, scale: $5, gradient: $6, losses: $7)
+    }
   }
 }

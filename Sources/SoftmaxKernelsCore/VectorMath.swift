@@ -30,6 +30,11 @@ public protocol VectorMath: SendableMetatype {
   static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector
   /// 2^n per lane, from t = n + 1.5 * 2^p (p = significand bits) as `fastExp` rounds it.
   static func twoToThe(_ t: Vector) -> Vector
+  /// Lane-wise select: `c < 0 ? a : b` (a NaN lane of `c` picks `b`).
+  static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector
+  /// Lane-wise select: `c == 0 ? 0 : b`, so a zero weight or target cancels an infinite term
+  /// (0 * inf counts as 0).
+  static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector
 }
 
 extension VectorMath {
@@ -102,6 +107,8 @@ extension VectorMath {
 //   max(a, b), min(a, b)    a NaN lane in `b` keeps the lane of `a` (so a NaN in `a` survives)
 //   zero(v, whereBelow: x, bound)   0 in the lanes where x < bound, else v
 //   onesWhereEqual(x, y)    1 in the lanes where x == y, else 0
+//   ifNegative(c, a, else: b)   c < 0 ? a : b
+//   zeroWhereZero(c, else: b)    c == 0 ? 0 : b (0 * inf counts as 0)
 //   twoToThe(t)             2^n for t = n + 1.5 * 2^(significand bits), n an integer (fast exp)
 
 extension VectorMath where Vector == SIMD8<Float> {
@@ -120,6 +127,14 @@ extension VectorMath where Vector == SIMD8<Float> {
   @inlinable @inline(__always)
   public static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
+  }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
   }
 }
 
@@ -140,6 +155,14 @@ extension VectorMath where Vector == SIMD4<Float> {
   public static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD4<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
   }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
+  }
 }
 
 extension VectorMath where Vector == SIMD4<Double> {
@@ -159,6 +182,14 @@ extension VectorMath where Vector == SIMD4<Double> {
   public static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD4<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
   }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
+  }
 }
 
 extension VectorMath where Vector == SIMD2<Double> {
@@ -177,5 +208,13 @@ extension VectorMath where Vector == SIMD2<Double> {
   @inlinable @inline(__always)
   public static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD2<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
+  }
+  @inlinable @inline(__always)
+  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    b.replacing(with: a, where: c .< 0)
+  }
+  @inlinable @inline(__always)
+  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    b.replacing(with: 0, where: c .== 0)
   }
 }

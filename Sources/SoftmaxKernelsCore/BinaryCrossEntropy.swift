@@ -1,0 +1,65 @@
+// Binary cross-entropy with logits, elementwise. PyTorch's
+//   loss = (1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0))
+// is evaluated in the equal form (x = max(x, 0) - max(-x, 0))
+//   loss = (1 - t) max(x, 0) + pw t max(-x, 0) + (1 + (pw - 1) t) log1p(exp(-|x|))
+// whose terms are all >= 0 for t in [0, 1], so nothing cancels for any finite x (and a zero
+// coefficient times an infinite x counts as 0); 1 + (pw - 1) t is formed as (1 - t) + pw t, which
+// does not cancel either. The gradient is
+//   d loss / dx = (1 - t) sigmoid(x) - pw t sigmoid(-x),
+// with sigmoid(|x|) = 1 / (1 + e) and sigmoid(-|x|) = e / (1 + e), e = exp(-|x|): one exp per element.
+
+extension VectorMath {
+  /// Row-wise BCE with logits over `rows x cols` (`posWeight` has `cols` entries or is nil for
+  /// all 1): elementwise losses to `losses`, scale * gradient to `gradient` (either may be nil;
+  /// `gradient` may be the logits), returns the sum of the losses (one
+  /// compensated sum per row, added up).
+  @inlinable
+  public static func binaryCrossEntropyRows(
+    _ x: StridedRows<Scalar>, targets t: StridedRows<Scalar>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,
+    losses: MutableStridedRows<Scalar>?, gradient: MutableStridedRows<Scalar>?
+  ) -> LossSum<Scalar> {
+    let n = x.cols, w = width
+    var total = LossSum<Scalar>()
+    guard n > 0 else { return total }
+    let one = Vector(repeating: 1), zero = Vector(), sv = Vector(repeating: scale)
+    @inline(__always) func element(_ xv: Vector, _ tv: Vector, _ pw: Vector) -> (loss: Vector, grad: Vector) {
+      let ax = max(xv, -xv)
+      let e = exp(-ax)
+      let hi = 1 / (1 + e), lo = e * hi  // sigmoid(|x|), sigmoid(-|x|)
+      let negCoef = one - tv, posCoef = pw * tv
+      let l = zeroWhereZero(negCoef, else: negCoef * max(xv, zero))
+        + zeroWhereZero(posCoef, else: posCoef * max(-xv, zero))
+        + (negCoef + posCoef) * log1p(e)
+      let g = negCoef * ifNegative(xv, lo, else: hi) - posCoef * ifNegative(xv, hi, else: lo)
+      return (l, g * sv)
+    }
+    for r in 0..<x.rows {
+      let xr = x.row(r), tr = t.row(r), lr = losses?.row(r), gr = gradient?.row(r)
+      // `plain` is an uncompensated witness: every loss is >= 0, so if the compensated sum is NaN
+      // while the plain one is not, a term was +inf (compensation met inf - inf) and so is the sum.
+      var s = CompensatedSum<Vector>(), plain = Vector()
+      var i = 0
+      while i &+ w <= n {
+        let (l, g) = element(load(xr + i), load(tr + i), weightsAt(posWeight, i))
+        if let lr { store(l, to: lr + i) }
+        if let gr { store(g, to: gr + i) }
+        s.add(l)
+        plain += l
+        i &+= w
+      }
+      if i < n {
+        let c = n &- i
+        let pw = posWeight.map { load($0 + i, count: c, padding: 1) } ?? one
+        let (l, g) = element(load(xr + i, count: c, padding: 0), load(tr + i, count: c, padding: 0), pw)
+        if let lr { store(l, to: lr + i, count: c) }
+        if let gr { store(g, to: gr + i, count: c) }
+        // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
+        let lm = zeroWhereZero(tailOnes(c), else: l)
+        s.add(lm)
+        plain += lm
+      }
+      total.add(finiteOrInfinite(s.total(merging: CompensatedSum()), unless: plain.sum()))
+    }
+    return total
+  }
+}

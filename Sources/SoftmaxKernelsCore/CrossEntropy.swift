@@ -1,0 +1,298 @@
+// Cross-entropy from logits, with class labels or probability targets, forward and fused
+// forward+backward. The formulas (PyTorch's `cross_entropy` definitions plus PaLM's z-loss) are in
+// `CrossEntropyParameters`. Memory passes over a row: max, then compensated sum of exp (the
+// logsumexp partial), then at most one more pass that writes the gradient
+// scale * (softmax - target) + z-loss term. Without label smoothing the second pass also stores
+// exp(x_j - m) into the gradient row and the third only rescales it (one exp per element, as
+// softmax); with smoothing or targets the third pass recomputes exp from x and accumulates the
+// smoothing / target sums from the same loads. Forward-only with class labels and no smoothing
+// reads just x_t after the first two.
+
+/// A small compensated scalar sum for per-row values (losses over rows).
+@frozen
+public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
+  /// The running sum.
+  public var sum: Scalar = 0
+  /// Kahan's running compensation (subtracted from the next term).
+  public var compensation: Scalar = 0
+
+  @inlinable
+  public init() {}
+
+  /// Adds `x`; an infinite sum stays infinite (the compensation is reset instead of turning NaN).
+  @inlinable @inline(__always)
+  public mutating func add(_ x: Scalar) {
+    let y = x - compensation
+    let t = sum + y
+    compensation = t.isFinite ? (t - sum) - y : 0
+    sum = t
+  }
+}
+
+/// The sum of the per-row losses of a call, and the same sum scaled down by 2^-(maxExponent / 2)
+/// so that a mean of huge finite losses (whose plain sum overflows) is still finite.
+@frozen
+public struct LossSum<Scalar: BinaryFloatingPoint> {
+  /// sum_r loss_r.
+  public var plain = CompensatedScalarSum<Scalar>()
+  /// sum_r loss_r * 2^-(maxExponent / 2).
+  public var scaled = CompensatedScalarSum<Scalar>()
+  /// A loss was +-inf or NaN (then the plain sum is the answer).
+  public var nonFinite = false
+
+  @inlinable
+  public init() {}
+
+  @inlinable
+  static var shrink: Scalar { Scalar(sign: .plus, exponent: -(Scalar.greatestFiniteMagnitude.exponent / 2), significand: 1) }
+
+  @inlinable @inline(__always)
+  public mutating func add(_ x: Scalar) {
+    plain.add(x)
+    scaled.add(x * Self.shrink)
+    if !x.isFinite { nonFinite = true }
+  }
+
+  /// sum_r loss_r.
+  @inlinable
+  public var sum: Scalar { plain.sum }
+
+  /// sum_r loss_r / d (0 when d is 0), finite whenever the exact mean is representable.
+  @inlinable
+  public func mean(dividedBy d: Scalar) -> Scalar {
+    if d == 0 { return 0 }
+    let m = plain.sum / d
+    if m.isFinite || nonFinite { return m }
+    return (scaled.sum / d) / Self.shrink
+  }
+}
+
+extension VectorMath {
+  /// A sum of terms >= 0 that came out NaN only because a term was +inf (a masked class with a
+  /// nonzero weight, or an overflowing gap) and compensation met inf - inf: it is +inf. `witness`
+  /// is NaN when the row really holds a NaN (then NaN stays).
+  @inlinable @inline(__always)
+  public static func finiteOrInfinite(_ s: Scalar, unless witness: Scalar) -> Scalar {
+    s.isNaN && !witness.isNaN ? .infinity : s
+  }
+
+  /// The class-label cross-entropy contribution of the columns `offset ..< offset + n` of one row
+  /// whose label `t` is not ignored, given the logsumexp partial `s` of the whole row:
+  ///   (1 - eps) w_t (L - x_t) + z L^2    if t is in the slice
+  ///   + eps/C sum_{j in slice} w_j (L - x_j)
+  /// Over all slices of a row these add up to the row's loss. When `g` is not nil it receives
+  /// scale * d(loss)/dx_j = scale * (p_j ((1 - eps) w_t + eps W / C + 2 z L) - eps/C w_j
+  /// - [j = t] (1 - eps) w_t) for the slice's columns; `g` may be `x` (in place).
+  @inlinable
+  public static func labelSliceLoss(
+    _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
+    _ p: CrossEntropyParameters<Scalar>, sliceWeightSum: Scalar, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Scalar>?
+  ) -> Scalar {
+    let eps = p.labelSmoothing, z = p.zLoss
+    let inSlice = t >= offset && t < offset &+ n
+    let wt = p.weights.map { $0[t] } ?? 1
+    let hard = (1 - eps) * wt  // weight of the one-hot part
+    let soft = eps / Scalar(p.classes)  // times w_j: weight of the uniform part
+    let sliceWeights = p.weights.map { $0 + offset }
+    guard s.max.isFinite else {
+      return nonFiniteLabelSlice(x, count: n, offset: offset, label: t, state: s, p, scale: scale, gradient: g)
+    }
+    let m = s.max, lp = log1p(s.excess), lse = m + lp
+    let xt = inSlice ? x[t &- offset] : 0  // read before the gradient may overwrite it
+    var loss: Scalar = 0
+    if inSlice {
+      // 2 (hard ((m/2 - x_t/2) + lp/2)): finite whenever the exact value is.
+      if hard != 0 { loss += 2 * (hard * ((m / 2 - xt / 2) + lp / 2)) }
+      if z != 0 { loss += z * lse * lse }
+    }
+    var gap: Scalar = 0
+    if let g {
+      let sum = 1 + s.excess
+      let a = scale * (hard + soft * p.weightSum) / sum, c = 2 * z * scale / sum
+      let b = scale * soft
+      gap = labelGradient(
+        x, count: n, minus: m, expTimes: a, plus: c, times: lse, weightsTimes: b, weights: sliceWeights, to: g,
+        accumulateGap: eps != 0, gapFactor: soft)
+      if inSlice {
+        g[t &- offset] = (ExpFactor<Self>.scalar(exp(xt - m), a, plus: c, times: lse) - wt * b) - scale * hard
+      }
+    } else if eps != 0 {
+      gap = weightedGapSum(x, count: n, from: m, weights: sliceWeights, factor: soft)
+    }
+    // gap is half of eps/C sum_j w_j (m - x_j).
+    if eps != 0 { loss += 2 * (finiteOrInfinite(gap, unless: s.excess) + soft * ((lp / 2) * sliceWeightSum)) }
+    // A NaN in the row (the max skips it, the sum does not) makes the loss NaN even when every
+    // coefficient is 0.
+    return s.excess.isNaN ? .nan : loss
+  }
+
+  /// The fused class-label row without label smoothing (the common case), with one exp per
+  /// element: max; exp(x_j - m) stored into the gradient row while summing (as softmax does);
+  /// then one pass scaling it by scale * (w_t + 2 z L) / sum, and g_t -= scale * w_t. Same three
+  /// passes over memory as `labelSliceLoss`, no weights read per element. `g` may be `x` (x_t is
+  /// read first). Returns nil, having written nothing, for a row whose max is not finite (the
+  /// caller takes the general path).
+  @inlinable @inline(__always)
+  public static func labelGradientWithoutSmoothing(
+    _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Scalar>
+  ) -> Scalar? {
+    let m = rowMax(x, count: n)
+    guard m.isFinite else { return nil }
+    let xt = x[t]
+    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g)
+    guard !excess.isNaN else {  // a NaN in the row
+      fill(g, count: n, with: .nan)
+      return .nan
+    }
+    let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
+    let lp = log1p(excess), lse = m + lp, sum = 1 + excess
+    Self.scale(g, by: ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse), count: n)
+    g[t] = g[t] - scale * hard
+    var loss: Scalar = 0
+    // 2 (hard ((m/2 - x_t/2) + lp/2)): finite whenever the exact value is (as in labelSliceLoss).
+    if hard != 0 { loss += 2 * (hard * ((m / 2 - xt / 2) + lp / 2)) }
+    if z != 0 { loss += z * lse * lse }
+    return loss
+  }
+
+  /// `labelSliceLoss` for a row whose max is not finite (scalar; rare):
+  /// NaN row -> NaN loss and gradient; fully masked -> +inf loss (from the slice holding the
+  /// label), gradient 0; k entries +inf -> the limit: p_j = 1/k on them, L - x_j = log k there
+  /// and +inf elsewhere, and the z-loss term +inf.
+  @inlinable
+  public static func nonFiniteLabelSlice(
+    _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
+    _ p: CrossEntropyParameters<Scalar>, scale: Scalar, gradient g: UnsafeMutablePointer<Scalar>?
+  ) -> Scalar {
+    let inSlice = t >= offset && t < offset &+ n
+    if s.max.isNaN {
+      if let g { fill(g, count: n, with: .nan) }
+      return .nan
+    }
+    if s.max == -.infinity {
+      if let g { fill(g, count: n, with: 0) }
+      return inSlice ? .infinity : 0
+    }
+    let eps = p.labelSmoothing, z = p.zLoss
+    let wt = p.weights.map { $0[t] } ?? 1
+    let hard = (1 - eps) * wt, soft = eps / Scalar(p.classes)
+    let k = s.excess + 1, logk = log(k)
+    var loss: Scalar = 0
+    if inSlice {
+      if hard != 0 { loss += hard * (x[t &- offset] == .infinity ? logk : .infinity) }
+      if z != 0 { loss += .infinity }
+    }
+    let a = hard + soft * p.weightSum
+    for j in 0..<n {
+      let xj = x[j], wj = p.weights.map { $0[offset &+ j] } ?? 1
+      if soft != 0 && wj != 0 { loss += soft * wj * (xj == .infinity ? logk : .infinity) }
+      if let g {
+        let pj: Scalar = xj == .infinity ? 1 / k : 0
+        var gj = pj * a - soft * wj - (offset &+ j == t ? hard : 0)
+        if z != 0 && pj > 0 { gj = .infinity }
+        g[j] = scale == 0 ? 0 : scale * gj
+      }
+    }
+    return loss
+  }
+
+  /// Row-wise class-label cross-entropy: per-row losses to `losses` (0 for ignored rows) when not
+  /// nil, the gradient (times `scale`) to `gradient` when not nil (may be the logits, in place);
+  /// returns the sum of the per-row losses. Labels are valid (checked by the caller).
+  @inlinable
+  public static func crossEntropyLabelRows(
+    _ x: StridedRows<Scalar>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
+    scale: Scalar, gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar> {
+    let n = x.cols
+    var total = LossSum<Scalar>()
+    for r in 0..<x.rows {
+      let t = labels[r]
+      if let ignore = p.ignoreIndex, t == ignore {
+        losses?[r] = 0
+        if let gradient { fill(gradient.row(r), count: n, with: 0) }
+        continue
+      }
+      let xr = x.row(r)
+      if let g = gradient?.row(r), p.labelSmoothing == 0, n > 0,
+        let loss = labelGradientWithoutSmoothing(xr, count: n, label: Int(t), p, scale: scale, gradient: g)
+      {
+        losses?[r] = loss
+        total.add(loss)
+        continue
+      }
+      let s = logSumExpPartial(xr, count: n)
+      let loss = labelSliceLoss(
+        xr, count: n, offset: 0, label: Int(t), state: s, p, sliceWeightSum: p.weightSum, scale: scale,
+        gradient: gradient?.row(r))
+      losses?[r] = loss
+      total.add(loss)
+    }
+    return total
+  }
+
+  /// Row-wise probability-target cross-entropy: loss_r = sum_j c_j (L - x_j) + z L^2 with
+  /// c_j = w_j ((1 - eps) p_j + eps/C) (a term with c_j = 0 is 0 even where x_j = -inf), and the
+  /// gradient scale * (p_j (Q + 2 z L) - c_j), Q = sum_j c_j. Returns the sum of the row losses.
+  @inlinable
+  public static func crossEntropyTargetRows(
+    _ x: StridedRows<Scalar>, targets: StridedRows<Scalar>, _ p: CrossEntropyParameters<Scalar>,
+    scale: Scalar, gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar> {
+    let n = x.cols
+    let keep = 1 - p.labelSmoothing, floor = p.labelSmoothing / Scalar(p.classes), z = p.zLoss
+    var total = LossSum<Scalar>()
+    for r in 0..<x.rows {
+      let xr = x.row(r), pr = targets.row(r), gr = gradient?.row(r)
+      let s = logSumExpPartial(xr, count: n)
+      let q = targetMass(pr, count: n, keep: keep, floor: floor, weights: p.weights)
+      var loss: Scalar
+      if s.max.isFinite {
+        let m = s.max, lp = log1p(s.excess), lse = m + lp
+        let sum = 1 + s.excess
+        let gap = targetPass(
+          xr, pr, count: n, minus: m, keep: keep, floor: floor, weights: p.weights, expTimes: scale * q / sum,
+          plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr)
+        let zTerm = z != 0 ? z * lse * lse : 0
+        // gap is half of sum_j c_j (m - x_j).
+        loss = 2 * (finiteOrInfinite(gap, unless: s.excess + q) + (lp / 2) * q) + zTerm
+      } else {
+        loss = nonFiniteTargetRow(xr, pr, count: n, state: s, keep: keep, floor: floor, mass: q, p, scale: scale, gradient: gr)
+      }
+      losses?[r] = loss
+      total.add(loss)
+    }
+    return total
+  }
+
+  /// A probability-target row whose max is not finite (scalar; rare): NaN -> NaN; fully masked ->
+  /// +inf loss, gradient 0; k entries +inf -> the limit (p_j = 1/k on them).
+  @inlinable
+  public static func nonFiniteTargetRow(
+    _ x: UnsafePointer<Scalar>, _ t: UnsafePointer<Scalar>, count n: Int, state s: LogSumExpPartial<Scalar>,
+    keep: Scalar, floor: Scalar, mass q: Scalar, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Scalar>?
+  ) -> Scalar {
+    if s.max.isNaN {
+      if let g { fill(g, count: n, with: .nan) }
+      return .nan
+    }
+    if s.max == -.infinity {
+      if let g { fill(g, count: n, with: 0) }
+      return .infinity
+    }
+    let k = s.excess + 1, logk = log(k)
+    var loss: Scalar = p.zLoss != 0 ? .infinity : 0
+    for j in 0..<n {
+      let xj = x[j], c = (p.weights.map { $0[j] } ?? 1) * (keep * t[j] + floor)
+      if c != 0 { loss += c * (xj == .infinity ? logk : .infinity) }
+      if let g {
+        let pj: Scalar = xj == .infinity ? 1 / k : 0
+        g[j] = scale == 0 ? 0 : (p.zLoss != 0 && pj > 0 ? scale * .infinity : scale * (pj * q - c))
+      }
+    }
+    return loss
+  }
+}

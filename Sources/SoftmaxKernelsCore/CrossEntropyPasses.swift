@@ -1,0 +1,195 @@
+// The passes over one row that cross-entropy adds to those of RowPasses.swift. Same shape: an
+// unrolled vector body and one padded tail vector through the same code, compensated sums, no
+// branch per element (0 * inf is cancelled with `zeroWhereZero`, a vector select).
+
+/// The factor f = a + c * l that multiplies exp(x_j - m) in a gradient pass (c * l is the z-loss
+/// term 2 z L / S). When f overflows (|L| near the largest finite value) each lane computes
+/// e * a + (e * c) * l instead, which overflows only where the true product does and gives 0 where
+/// e = 0. That choice is made once per row; the common case is one multiply per element.
+@frozen
+public struct ExpFactor<M: VectorMath> {
+  public let a: M.Vector, c: M.Vector, l: M.Vector, f: M.Vector
+  public let overflows: Bool
+
+  @inlinable @inline(__always)
+  public init(_ a: M.Scalar, plus c: M.Scalar, times l: M.Scalar) {
+    let f = a + c * l
+    self.a = M.Vector(repeating: a)
+    self.c = M.Vector(repeating: c)
+    self.l = M.Vector(repeating: l)
+    self.f = M.Vector(repeating: f)
+    overflows = !f.isFinite
+  }
+
+  /// e * f.
+  @inlinable @inline(__always)
+  public func times(_ e: M.Vector) -> M.Vector { overflows ? e * a + (e * c) * l : e * f }
+
+  /// e * f for one scalar.
+  @inlinable @inline(__always)
+  public static func scalar(_ e: M.Scalar, _ a: M.Scalar, plus c: M.Scalar, times l: M.Scalar) -> M.Scalar {
+    let f = a + c * l
+    return f.isFinite ? e * f : e * a + (e * c) * l
+  }
+}
+
+extension VectorMath {
+  /// y_j = y_j * f in place for the gradient factor `f` (see `ExpFactor`).
+  @inlinable @inline(__always)
+  public static func scale(_ y: UnsafeMutablePointer<Scalar>, by f: ExpFactor<Self>, count n: Int) {
+    let w = width
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let v0 = f.times(load(y + i)), v1 = f.times(load(y + (i &+ w)))
+      store(v0, to: y + i)
+      store(v1, to: y + (i &+ w))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      store(f.times(load(y + i)), to: y + i)
+      i &+= w
+    }
+    if i < n { store(f.times(load(y + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
+  }
+
+  /// Lanes `0..<count` are 1, the rest 0: the implicit all-ones weights in a row's tail.
+  @inlinable @inline(__always)
+  public static func tailOnes(_ count: Int) -> Vector {
+    var v = Vector()
+    for k in 0..<count { v[k] = 1 }
+    return v
+  }
+
+  /// The weights at `i` (all 1 when `weights` is nil), `count` lanes or a full vector.
+  @inlinable @inline(__always)
+  static func weightsAt(_ weights: UnsafePointer<Scalar>?, _ i: Int, count: Int? = nil) -> Vector {
+    if let count {
+      if let weights { return load(weights + i, count: count, padding: 0) }
+      return tailOnes(count)
+    }
+    if let weights { return load(weights + i) }
+    return Vector(repeating: 1)
+  }
+
+  /// Half of f * sum_j w_j (m - x_j) over `n` elements (w_j = 1 when `weights` is nil), compensated; a
+  /// zero weight cancels a masked x_j = -inf. Every term is >= 0 when m is the row max. Halved
+  /// (exactly, as m/2 - x_j/2) so that no term overflows for finite x: m - x_j can exceed the
+  /// largest finite value while the weighted loss does not; the factor f (eps/C for label
+  /// smoothing) is applied per term so that the sum does not overflow before it.
+  @inlinable @inline(__always)
+  public static func weightedGapSum(
+    _ x: UnsafePointer<Scalar>, count n: Int, from m: Scalar, weights: UnsafePointer<Scalar>?, factor f: Scalar
+  ) -> Scalar {
+    let w = width
+    let hv = Vector(repeating: m * (f / 2)), half = Vector(repeating: f / 2)
+    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let w0 = weightsAt(weights, i), w1 = weightsAt(weights, i &+ w)
+      s0.add(zeroWhereZero(w0, else: w0 * (hv - load(x + i) * half)))
+      s1.add(zeroWhereZero(w1, else: w1 * (hv - load(x + (i &+ w)) * half)))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      let w0 = weightsAt(weights, i)
+      s0.add(zeroWhereZero(w0, else: w0 * (hv - load(x + i) * half)))
+      i &+= w
+    }
+    if i < n {
+      let w0 = weightsAt(weights, i, count: n &- i)
+      s1.add(zeroWhereZero(w0, else: w0 * (hv - load(x + i, count: n &- i, padding: m) * half)))
+    }
+    return s0.total(merging: s1)
+  }
+
+  /// The class-label gradient pass: g_j = exp(x_j - m) * (a + c * l) - w_j * b for `n` elements (`g` may be
+  /// `x`: each element is read before it is written). When `accumulateGap`, also returns
+  /// half of f * sum_j w_j (m - x_j) as `weightedGapSum` does, from the same loads; otherwise 0.
+  @inlinable @inline(__always)
+  public static func labelGradient(
+    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, expTimes a: Scalar, plus c: Scalar, times l: Scalar,
+    weightsTimes b: Scalar,
+    weights: UnsafePointer<Scalar>?, to g: UnsafeMutablePointer<Scalar>, accumulateGap: Bool, gapFactor f: Scalar
+  ) -> Scalar {
+    let w = width
+    let mv = Vector(repeating: m), bv = Vector(repeating: b)
+    let hv = Vector(repeating: m * (f / 2)), half = Vector(repeating: f / 2)
+    let ea = ExpFactor<Self>(a, plus: c, times: l)
+    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ 2 &* w <= n {
+      let x0 = load(x + i), x1 = load(x + (i &+ w))
+      let w0 = weightsAt(weights, i), w1 = weightsAt(weights, i &+ w)
+      store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
+      store(ea.times(exp(x1 - mv)) - w1 * bv, to: g + (i &+ w))
+      if accumulateGap {
+        s0.add(zeroWhereZero(w0, else: w0 * (hv - x0 * half)))
+        s1.add(zeroWhereZero(w1, else: w1 * (hv - x1 * half)))
+      }
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      let x0 = load(x + i), w0 = weightsAt(weights, i)
+      store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
+      if accumulateGap { s0.add(zeroWhereZero(w0, else: w0 * (hv - x0 * half))) }
+      i &+= w
+    }
+    if i < n {
+      let x0 = load(x + i, count: n &- i, padding: m), w0 = weightsAt(weights, i, count: n &- i)
+      store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i, count: n &- i)
+      if accumulateGap { s1.add(zeroWhereZero(w0, else: w0 * (hv - x0 * half))) }
+    }
+    return accumulateGap ? s0.total(merging: s1) : 0
+  }
+
+  /// Q = sum_j w_j q_j with q_j = keep * p_j + floor (the label-smoothed target), compensated.
+  @inlinable @inline(__always)
+  public static func targetMass(
+    _ p: UnsafePointer<Scalar>, count n: Int, keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?
+  ) -> Scalar {
+    let w = width
+    let kv = Vector(repeating: keep), fv = Vector(repeating: floor)
+    var s0 = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ w <= n {
+      s0.add(weightsAt(weights, i) * (load(p + i) * kv + fv))
+      i &+= w
+    }
+    if i < n {
+      s0.add(weightsAt(weights, i, count: n &- i) * (load(p + i, count: n &- i, padding: 0) * kv + fv))
+    }
+    return s0.total(merging: CompensatedSum())
+  }
+
+  /// The probability-target pass, with c_j = w_j (keep * p_j + floor): returns half of
+  /// sum_j c_j (m - x_j) (0 where c_j = 0, so a masked class with no target mass adds nothing)
+  /// and, when `g` is not nil, writes g_j = exp(x_j - m) * (a + c * l) - c_j * scale (`g` may be `x`).
+  @inlinable @inline(__always)
+  public static func targetPass(
+    _ x: UnsafePointer<Scalar>, _ p: UnsafePointer<Scalar>, count n: Int, minus m: Scalar,
+    keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?,
+    expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Scalar>?
+  ) -> Scalar {
+    let w = width
+    let mv = Vector(repeating: m), sv = Vector(repeating: scale)
+    let hv = Vector(repeating: m / 2), half = Vector(repeating: 0.5)
+    let kv = Vector(repeating: keep), fv = Vector(repeating: floor)
+    let ea = ExpFactor<Self>(a, plus: c, times: l)
+    var s0 = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ w <= n {
+      let x0 = load(x + i)
+      let c = weightsAt(weights, i) * (load(p + i) * kv + fv)
+      if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i) }
+      s0.add(zeroWhereZero(c, else: c * (hv - x0 * half)))
+      i &+= w
+    }
+    if i < n {
+      let x0 = load(x + i, count: n &- i, padding: m)
+      let c = weightsAt(weights, i, count: n &- i) * (load(p + i, count: n &- i, padding: 0) * kv + fv)
+      if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i, count: n &- i) }
+      s0.add(zeroWhereZero(c, else: c * (hv - x0 * half)))
+    }
+    return s0.total(merging: CompensatedSum())
+  }
+}

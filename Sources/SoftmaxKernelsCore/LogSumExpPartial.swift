@@ -1,0 +1,120 @@
+/// The logsumexp of a row (or of a slice of its columns) in a form that merges exactly:
+/// `lse = max + log1p(excess)` with `excess = sum_j exp(x_j - max) - 1`.
+///
+/// Keeping the sum minus its max term (rather than the sum) keeps `log1p` accurate to a few ulps
+/// when one term dominates. Conventions for the non-finite cases:
+///   max = -inf            empty or fully masked slice (excess = -1, the empty sum)
+///   max = +inf            k entries are +inf, excess = k - 1
+///   max = NaN             the slice holds a NaN (excess NaN)
+@frozen
+public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
+  /// The slice's max.
+  public var max: Scalar
+  /// sum_j exp(x_j - max) - 1.
+  public var excess: Scalar
+
+  @inlinable @inline(__always)
+  public init(max: Scalar, excess: Scalar) {
+    self.max = max
+    self.excess = excess
+  }
+
+  /// The state of an empty slice: max = -inf, sum = 0.
+  @inlinable
+  public static var empty: Self { Self(max: -.infinity, excess: -1) }
+
+  /// sum_j exp(x_j - max) (the empty sum is 0).
+  @inlinable
+  public var sum: Scalar { max.isFinite ? 1 + excess : (max == .infinity ? excess + 1 : (max.isNaN ? .nan : 0)) }
+
+  /// An exact merge (up to rounding of the rescaled sum): the state of the union of both slices.
+  ///
+  /// With M = max(a, b) and b the smaller: excess = excess_a + (1 + excess_b) * exp(b - M). Empty
+  /// and fully masked states are neutral; +inf counts add; NaN wins. Commutative, and associative
+  /// within a few ulps of the excess.
+  @inlinable
+  public func merged(with other: Self, exp: (Scalar) -> Scalar) -> Self {
+    if max.isNaN || other.max.isNaN || excess.isNaN || other.excess.isNaN { return Self(max: .nan, excess: .nan) }
+    if max == -.infinity { return other }
+    if other.max == -.infinity { return self }
+    if max == .infinity || other.max == .infinity {
+      let k = (max == .infinity ? excess + 1 : 0) + (other.max == .infinity ? other.excess + 1 : 0)
+      return Self(max: .infinity, excess: k - 1)
+    }
+    // Both finite: rescale the smaller one. Ties pick the same order either way round.
+    let (hi, lo) = (max > other.max || (max == other.max && excess >= other.excess)) ? (self, other) : (other, self)
+    return Self(max: hi.max, excess: hi.excess + (1 + lo.excess) * exp(lo.max - hi.max))
+  }
+}
+
+extension VectorMath {
+  /// The logsumexp partial of `n` elements: one read of the slice (`rowStatistics`).
+  @inlinable @inline(__always)
+  public static func logSumExpPartial(_ x: UnsafePointer<Scalar>, count n: Int) -> LogSumExpPartial<Scalar> {
+    switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
+    case .nonFinite:
+      switch NonFiniteRow(x, count: n) {
+      case .nan: return LogSumExpPartial(max: .nan, excess: .nan)
+      case .masked: return .empty
+      case .positiveInfinity(let k): return LogSumExpPartial(max: .infinity, excess: Scalar(k - 1))
+      }
+    case .finite(let m, let excess):
+      if m == -.infinity { return .empty }
+      // rowMax skips NaN, the sum does not: a NaN slice is marked in `max` so that no merge hides it.
+      return LogSumExpPartial(max: excess.isNaN ? .nan : m, excess: excess)
+    }
+  }
+
+  /// logsumexp from a partial: max + log1p(excess); -inf, +inf or NaN for the non-finite states.
+  @inlinable @inline(__always)
+  public static func logSumExp(_ s: LogSumExpPartial<Scalar>) -> Scalar {
+    s.max.isFinite ? s.max + log1p(s.excess) : (s.max.isNaN ? .nan : s.max)
+  }
+
+  /// Row-wise partials into `out[r]`.
+  @inlinable
+  public static func logSumExpPartialRows(_ x: StridedRows<Scalar>, to out: UnsafeMutablePointer<LogSumExpPartial<Scalar>>) {
+    for r in 0..<x.rows { out[r] = logSumExpPartial(x.row(r), count: x.cols) }
+  }
+
+  /// `a` merged with `b`, rescaling with this backend's exp.
+  @inlinable @inline(__always)
+  public static func merge(_ a: LogSumExpPartial<Scalar>, _ b: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
+    a.merged(with: b, exp: { exp($0) })
+  }
+}
+
+extension VectorMath {
+  /// Class-label cross-entropy of one slice of columns of every row (`x` holds the slice:
+  /// columns `offset ..< offset + x.cols` of rows of `p.classes` columns), given each row's merged
+  /// partial `states[r]` over all columns. Per-row contributions go to `losses`, the slice of the
+  /// gradient to `gradient` (may be `x`); returns their sum. Summed over the slices of a row, the
+  /// contributions equal the unsharded row loss (see `labelSliceLoss`).
+  @inlinable
+  public static func crossEntropyLabelSliceRows(
+    _ x: StridedRows<Scalar>, offset: Int, labels: UnsafePointer<Int32>,
+    states: UnsafePointer<LogSumExpPartial<Scalar>>, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
+  ) -> LossSum<Scalar> {
+    let n = x.cols
+    var sliceWeightSum = CompensatedScalarSum<Scalar>()
+    for j in 0..<n { sliceWeightSum.add(p.weights.map { $0[offset &+ j] } ?? 1) }
+    var total = LossSum<Scalar>()
+    for r in 0..<x.rows {
+      let t = labels[r]
+      if let ignore = p.ignoreIndex, t == ignore {
+        losses?[r] = 0
+        if let gradient { fill(gradient.row(r), count: n, with: 0) }
+        continue
+      }
+      let loss = labelSliceLoss(
+        x.row(r), count: n, offset: offset, label: Int(t), state: states[r], p,
+        sliceWeightSum: sliceWeightSum.sum, scale: scale, gradient: gradient?.row(r))
+      losses?[r] = loss
+      total.add(loss)
+    }
+    return total
+  }
+}
+
+extension LogSumExpPartial: Sendable where Scalar: Sendable {}

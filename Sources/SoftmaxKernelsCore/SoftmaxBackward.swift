@@ -1,0 +1,87 @@
+// Backward passes of softmax and log-softmax from their forward outputs. Two passes per row: a
+// compensated reduction, then one elementwise pass (which may write over dy: each element is read
+// before it is written).
+
+extension VectorMath {
+  /// sum_j a_j b_j over `n` elements, compensated.
+  @inlinable @inline(__always)
+  public static func dot(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+    let w = width
+    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ 2 &* w <= n {
+      s0.add(load(a + i) * load(b + i))
+      s1.add(load(a + (i &+ w)) * load(b + (i &+ w)))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      s0.add(load(a + i) * load(b + i))
+      i &+= w
+    }
+    if i < n { s1.add(load(a + i, count: n &- i, padding: 0) * load(b + i, count: n &- i, padding: 0)) }
+    return s0.total(merging: s1)
+  }
+
+  /// sum_j a_j over `n` elements, compensated.
+  @inlinable @inline(__always)
+  public static func sum(_ a: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+    let w = width
+    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ 2 &* w <= n {
+      s0.add(load(a + i))
+      s1.add(load(a + (i &+ w)))
+      i &+= 2 &* w
+    }
+    if i &+ w <= n {
+      s0.add(load(a + i))
+      i &+= w
+    }
+    if i < n { s1.add(load(a + i, count: n &- i, padding: 0)) }
+    return s0.total(merging: s1)
+  }
+
+  /// Softmax backward: dx_j = y_j (dy_j - s), s = sum_k dy_k y_k. `dx` may be `dy` or `y`.
+  @inlinable
+  public static func softmaxBackwardRows(
+    _ y: StridedRows<Scalar>, _ dy: StridedRows<Scalar>, to dx: MutableStridedRows<Scalar>
+  ) {
+    let n = y.cols, w = width
+    guard n > 0 else { return }
+    for r in 0..<y.rows {
+      let yr = y.row(r), dyr = dy.row(r), dxr = dx.row(r)
+      let sv = Vector(repeating: dot(dyr, yr, count: n))
+      var i = 0
+      while i &+ w <= n {
+        store(load(yr + i) * (load(dyr + i) - sv), to: dxr + i)
+        i &+= w
+      }
+      if i < n {
+        let v = load(yr + i, count: n &- i, padding: 0) * (load(dyr + i, count: n &- i, padding: 0) - sv)
+        store(v, to: dxr + i, count: n &- i)
+      }
+    }
+  }
+
+  /// Log-softmax backward: dx_j = dy_j - exp(y_j) s, s = sum_k dy_k. `dx` may be `dy` or `y`.
+  @inlinable
+  public static func logSoftmaxBackwardRows(
+    _ y: StridedRows<Scalar>, _ dy: StridedRows<Scalar>, to dx: MutableStridedRows<Scalar>
+  ) {
+    let n = y.cols, w = width
+    guard n > 0 else { return }
+    for r in 0..<y.rows {
+      let yr = y.row(r), dyr = dy.row(r), dxr = dx.row(r)
+      let sv = Vector(repeating: sum(dyr, count: n))
+      var i = 0
+      while i &+ w <= n {
+        store(load(dyr + i) - exp(load(yr + i)) * sv, to: dxr + i)
+        i &+= w
+      }
+      if i < n {
+        let v = load(dyr + i, count: n &- i, padding: 0) - exp(load(yr + i, count: n &- i, padding: -.infinity)) * sv
+        store(v, to: dxr + i, count: n &- i)
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+public import SoftmaxKernels
+
+// Binary cross-entropy with logits, one element at a time:
+//   loss = (1 - t) max(x, 0) + pw t max(-x, 0) + (1 + (pw - 1) t) log1p(exp(-|x|))
+// (equal to PyTorch's (1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)), without its
+// cancellation), gradient (1 - t) sigmoid(x) - pw t sigmoid(-x).
+
+enum ScalarBinaryCrossEntropy {
+  static func sigmoid<T: ElementaryScalar>(_ x: T) -> T {
+    let e = T.libmExp(-abs(x))
+    return x < 0 ? e / (1 + e) : 1 / (1 + e)
+  }
+
+  static func element<T: ElementaryScalar>(_ x: T, _ t: T, _ pw: T) -> (loss: T, gradient: T) {
+    let neg = 1 - t, pos = pw * t
+    let loss = ScalarCrossEntropy.term(neg, Swift.max(x, 0)) + ScalarCrossEntropy.term(pos, Swift.max(-x, 0))
+      + (neg + pos) * T.libmLog1p(T.libmExp(-abs(x)))
+    return (x.isNaN ? .nan : loss, neg * sigmoid(x) - pos * sigmoid(-x))
+  }
+}
+
+extension Reference {
+  /// Elementwise BCE with logits over packed `rows x cols`, `posWeight` per column (nil: all 1).
+  public static func binaryCrossEntropyWithLogits<T: ElementaryScalar>(
+    logits x: [T], targets t: [T], rows: Int, cols: Int, posWeight: [T]?, reduction: LossReduction, gradientScale: T = 1
+  ) -> LossResult<T> {
+    precondition(x.count == rows * cols && t.count == rows * cols)
+    let count = T(rows * cols)
+    let scale = reduction == .mean && count > 0 ? gradientScale / count : gradientScale
+    var losses = [T](), gradient = [T](), total = KahanSum<T>()
+    for i in 0..<x.count {
+      let (l, g) = ScalarBinaryCrossEntropy.element(x[i], t[i], posWeight?[i % cols] ?? 1)
+      losses.append(l)
+      gradient.append(scale * g)
+      total.add(l)
+    }
+    let loss = reduction == .mean ? (count > 0 ? total.sum / count : 0) : total.sum
+    return LossResult(losses: losses, loss: loss, gradient: gradient)
+  }
+}
+
+extension Oracle {
+  /// BCE with logits in the wider precision.
+  public static func binaryCrossEntropyWithLogits<T: ReferenceScalar>(
+    logits x: [T], targets t: [T], rows: Int, cols: Int, posWeight: [T]?, reduction: LossReduction, gradientScale: T = 1
+  ) -> LossResult<T.Wide> {
+    Reference.binaryCrossEntropyWithLogits(
+      logits: x.map { T.Wide($0) }, targets: t.map { T.Wide($0) }, rows: rows, cols: cols,
+      posWeight: posWeight?.map { T.Wide($0) }, reduction: reduction, gradientScale: T.Wide(gradientScale))
+  }
+}

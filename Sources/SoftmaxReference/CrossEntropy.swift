@@ -1,0 +1,153 @@
+import SoftmaxKernels
+
+// Cross-entropy written plainly, one element at a time, with the definitions of
+// torch.nn.functional.cross_entropy (and PaLM's z-loss). For a row with logsumexp L and C classes:
+//   labels:  loss = (1 - eps) w_t (L - x_t) + eps/C sum_j w_j (L - x_j) + z L^2
+//            dloss/dx_j = p_j ((1 - eps) w_t + eps W / C + 2 z L) - eps/C w_j - [j = t] (1 - eps) w_t
+//   targets: loss = sum_j c_j (L - x_j) + z L^2,  c_j = w_j ((1 - eps) p_j + eps/C)
+//            dloss/dx_j = p_j (sum_k c_k + 2 z L) - c_j
+// A term with a zero coefficient is 0 even where L - x_j = +inf. Mean: sum of losses / sum of w_t
+// over rows not ignored (labels) or / rows (targets); 0 when that is 0. NaN rows are NaN; fully
+// masked rows have loss +inf and gradient 0; rows with +inf logits take the limit.
+
+enum ScalarCrossEntropy {
+  /// The row's probabilities and logsumexp, or nil for a NaN row (handled by the callers).
+  static func softmaxAndLSE<T: ElementaryScalar>(_ row: ArraySlice<T>) -> (p: [T], lse: T)? {
+    switch RowSummary(row) {
+    case .nan: return nil
+    case .masked: return (row.map { _ in 0 }, -.infinity)
+    case .positiveInfinity(let k): return (row.map { $0 == .infinity ? 1 / T(k) : 0 }, .infinity)
+    case .finite(let m, let e): return (row.map { T.libmExp($0 - m) / (1 + e) }, m + T.libmLog1p(e))
+    }
+  }
+
+  /// c * g, 0 when c is 0.
+  static func term<T: ElementaryScalar>(_ c: T, _ g: T) -> T { c == 0 ? 0 : c * g }
+
+  /// c (L - x), 0 when c is 0, evaluated as 2 c (L/2 - x/2) so that it is finite whenever the
+  /// exact value is (L - x itself may overflow when c < 1).
+  static func term<T: ElementaryScalar>(_ c: T, lse: T, x: T, infinities k: Int) -> T {
+    if c == 0 { return 0 }
+    if lse == .infinity && x == .infinity { return c * T.libmLog(T(k)) }
+    return 2 * (c * (lse / 2 - x / 2))
+  }
+
+  static func labelRow<T: ElementaryScalar>(
+    _ row: ArraySlice<T>, label t: Int, _ s: CrossEntropySettings<T>, scale: T
+  ) -> (loss: T, gradient: [T]) {
+    let n = row.count
+    guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, [T](repeating: .nan, count: n)) }
+    if lse == -.infinity { return (.infinity, [T](repeating: 0, count: n)) }  // fully masked
+    let x = Array(row), k = x.filter { $0 == .infinity }.count
+    let w = s.classWeights ?? [T](repeating: 1, count: n)
+    let eps = s.labelSmoothing, z = s.zLoss, C = T(n)
+    let hard = (1 - eps) * w[t], soft = eps / C
+    var W = KahanSum<T>()
+    for v in w { W.add(v) }
+    var loss = KahanSum<T>()
+    loss.add(term(hard, lse: lse, x: x[t], infinities: k))
+    for j in 0..<n { loss.add(term(soft * w[j], lse: lse, x: x[j], infinities: k)) }
+    if z != 0 { loss.add(z * lse * lse) }
+    var g = [T](repeating: 0, count: n)
+    for j in 0..<n {
+      // The z-loss term (2 z scale p_j) L is formed without the overflow-prone 2 z L.
+      let zTerm = z != 0 && p[j] != 0 ? (2 * z * scale * p[j]) * lse : 0
+      g[j] = scale == 0 ? 0 : scale * (p[j] * (hard + soft * W.sum) - soft * w[j] - (j == t ? hard : 0)) + zTerm
+    }
+    return (loss.sum, g)
+  }
+
+  static func targetRow<T: ElementaryScalar>(
+    _ row: ArraySlice<T>, targets q: ArraySlice<T>, _ s: CrossEntropySettings<T>, scale: T
+  ) -> (loss: T, gradient: [T]) {
+    let n = row.count
+    guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, [T](repeating: .nan, count: n)) }
+    if lse == -.infinity { return (.infinity, [T](repeating: 0, count: n)) }
+    let x = Array(row), target = Array(q), k = x.filter { $0 == .infinity }.count
+    let w = s.classWeights ?? [T](repeating: 1, count: n)
+    let eps = s.labelSmoothing, z = s.zLoss
+    let c = (0..<n).map { w[$0] * ((1 - eps) * target[$0] + eps / T(n)) }
+    var Q = KahanSum<T>(), loss = KahanSum<T>()
+    for j in 0..<n {
+      Q.add(c[j])
+      loss.add(term(c[j], lse: lse, x: x[j], infinities: k))
+    }
+    if z != 0 { loss.add(z * lse * lse) }
+    var g = [T](repeating: 0, count: n)
+    for j in 0..<n {
+      let zTerm = z != 0 && p[j] != 0 ? (2 * z * scale * p[j]) * lse : 0
+      g[j] = scale == 0 ? 0 : scale * (p[j] * Q.sum - c[j]) + zTerm
+    }
+    return (loss.sum, g)
+  }
+
+  static func reduce<T: ElementaryScalar>(_ losses: [T], denominator: T, _ r: LossReduction) -> T {
+    // The mean adds loss / denominator so that huge finite losses do not overflow the sum.
+    if r == .mean && denominator == 0 { return 0 }
+    var s = KahanSum<T>()
+    for l in losses { s.add(r == .mean ? l / denominator : l) }
+    return s.sum
+  }
+}
+
+extension Reference {
+  /// Class-label cross-entropy of packed `rows x cols` logits; labels must be valid.
+  public static func crossEntropy<T: ElementaryScalar>(
+    logits x: [T], rows: Int, cols: Int, labels: [Int], settings s: CrossEntropySettings<T>, gradientScale: T = 1
+  ) -> LossResult<T> {
+    precondition(x.count == rows * cols && labels.count == rows)
+    var denominator = KahanSum<T>()
+    for t in labels where t != s.ignoreIndex { denominator.add(s.classWeights?[t] ?? 1) }
+    let d = denominator.sum
+    let scale = s.reduction == .mean ? (d == 0 ? 0 : gradientScale / d) : gradientScale
+    var losses = [T](), gradient = [T]()
+    for r in 0..<rows {
+      if labels[r] == s.ignoreIndex {
+        losses.append(0)
+        gradient += [T](repeating: 0, count: cols)
+        continue
+      }
+      let (l, g) = ScalarCrossEntropy.labelRow(x[(r * cols)..<((r + 1) * cols)], label: labels[r], s, scale: scale)
+      losses.append(l)
+      gradient += g
+    }
+    return LossResult(losses: losses, loss: ScalarCrossEntropy.reduce(losses, denominator: d, s.reduction), gradient: gradient)
+  }
+
+  /// Probability-target cross-entropy of packed `rows x cols` logits and targets.
+  public static func crossEntropy<T: ElementaryScalar>(
+    logits x: [T], rows: Int, cols: Int, targets: [T], settings s: CrossEntropySettings<T>, gradientScale: T = 1
+  ) -> LossResult<T> {
+    precondition(x.count == rows * cols && targets.count == rows * cols)
+    let d = T(rows)
+    let scale = s.reduction == .mean ? (d == 0 ? 0 : gradientScale / d) : gradientScale
+    var losses = [T](), gradient = [T]()
+    for r in 0..<rows {
+      let range = (r * cols)..<((r + 1) * cols)
+      let (l, g) = cols == 0 ? (0, []) : ScalarCrossEntropy.targetRow(x[range], targets: targets[range], s, scale: scale)
+      losses.append(l)
+      gradient += g
+    }
+    return LossResult(losses: losses, loss: ScalarCrossEntropy.reduce(losses, denominator: d, s.reduction), gradient: gradient)
+  }
+}
+
+extension Oracle {
+  /// Class-label cross-entropy in the wider precision.
+  public static func crossEntropy<T: ReferenceScalar>(
+    logits x: [T], rows: Int, cols: Int, labels: [Int], settings s: CrossEntropySettings<T>, gradientScale: T = 1
+  ) -> LossResult<T.Wide> {
+    Reference.crossEntropy(
+      logits: x.map { T.Wide($0) }, rows: rows, cols: cols, labels: labels, settings: s.converted(to: T.Wide.self),
+      gradientScale: T.Wide(gradientScale))
+  }
+
+  /// Probability-target cross-entropy in the wider precision.
+  public static func crossEntropy<T: ReferenceScalar>(
+    logits x: [T], rows: Int, cols: Int, targets: [T], settings s: CrossEntropySettings<T>, gradientScale: T = 1
+  ) -> LossResult<T.Wide> {
+    Reference.crossEntropy(
+      logits: x.map { T.Wide($0) }, rows: rows, cols: cols, targets: targets.map { T.Wide($0) },
+      settings: s.converted(to: T.Wide.self), gradientScale: T.Wide(gradientScale))
+  }
+}
