@@ -4,21 +4,22 @@
 //   e^x = 2^n * e^r,  n = round(x / ln 2),  r = x - n ln 2 (Cody-Waite: ln 2 = hi + lo, two FMAs)
 //   Float:  e^r = 1 + r + r^2 P(r), P of degree 5 (Cephes expf coefficients), |r| <= ln2 / 2
 //   Double: e^r by its Taylor series to degree 13 (truncation < 5e-18 relative), Horner with FMA
-//   n is rounded by adding 1.5 * 2^p (p = 23 or 52); 2^n is then built from the same bits.
+//   n is rounded by adding 1.5 * 2^p (p = 23 or 52); 2^n is then built from the same bits, as
+//   2^(n + k) * 2^-k (k = 64 or 512), so that results below the normal range underflow gradually
+//   (one rounding, like a correctly rounded exp) instead of flushing to 0.
 //
-// Domain: x below ln(leastNormalMagnitude) gives 0 (exactly 0 for -inf, so masked classes stay
-// exactly 0; the true value there is below the normal range, where SPEC allows an absolute error
-// of 2 * leastNormalMagnitude). The domain is x <= 88 (Float) / 709 (Double): the kernels only
-// call it on x - max <= 0 or -|x|, so there is no upper clamp. NaN stays NaN. exp(0) is exactly 1.
+// Domain: x <= 43 (Float) / 354 (Double), clamped above (the kernels only call it on
+// x - max <= 0 or -|x|). Below ln of the least subnormal it is exactly 0 (exactly 0 for -inf, so
+// masked classes stay exactly 0). NaN stays NaN. exp(0) is exactly 1.
 // Measured accuracy is documented in README ("Fast mode").
 
 extension VectorMath where Scalar == Float {
   /// e^x per lane, about 1 ulp, inlined (fast mode).
   @inlinable @inline(__always)
   public static func fastExp(_ x: Vector) -> Vector {
-    let lo = Vector(repeating: -87.33654)
-    // No clamp: lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
-    let xc = x
+    let lo = Vector(repeating: -104)  // below ln(2^-150): 0
+    // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
+    let xc = min(x, Vector(repeating: 43))
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23
     let t = magic.addingProduct(xc, Vector(repeating: 1.442_695_04))
     let n = t - magic
@@ -31,7 +32,8 @@ extension VectorMath where Scalar == Float {
     p = Vector(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
     p = Vector(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
     let er = (r.addingProduct(r * r, p)) + 1
-    return zero(er * twoToThe(t), whereBelow: x, lo)
+    let scaled = (er * twoToThe(t + 64)) * Vector(repeating: 0x1p-64)
+    return zero(scaled, whereBelow: x, lo)
   }
 }
 
@@ -39,9 +41,9 @@ extension VectorMath where Scalar == Double {
   /// e^x per lane, about 1 ulp, inlined (fast mode).
   @inlinable @inline(__always)
   public static func fastExp(_ x: Vector) -> Vector {
-    let lo = Vector(repeating: -708.396_418_532_264)
-    // No clamp: lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
-    let xc = x
+    let lo = Vector(repeating: -746)  // below ln(2^-1075): 0
+    // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
+    let xc = min(x, Vector(repeating: 354))
     let magic = Vector(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
     let t = magic.addingProduct(xc, Vector(repeating: 1.442_695_040_888_963_4))
     let n = t - magic
@@ -61,6 +63,7 @@ extension VectorMath where Scalar == Double {
     p = Vector(repeating: 1.0 / 6).addingProduct(p, r)
     p = Vector(repeating: 0.5).addingProduct(p, r)
     let er = (r.addingProduct(r * r, p)) + 1
-    return zero(er * twoToThe(t), whereBelow: x, lo)
+    let scaled = (er * twoToThe(t + 512)) * Vector(repeating: 0x1p-512)
+    return zero(scaled, whereBelow: x, lo)
   }
 }

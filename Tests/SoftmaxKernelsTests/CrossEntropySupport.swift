@@ -110,7 +110,8 @@ func ulpOf<T: ReferenceScalar>(_ v: T.Wide, _: T.Type) -> T.Wide {
 
 /// Absolute error budget of one row's loss, from the oracle's values: SPEC's 4 ulp(max(|x_j|, |L|))
 /// for every log-probability term, weighted by its coefficient, plus the z-loss term's
-/// 2 z |L| * 4 ulp(L), plus 4 ulp of the loss itself for the final additions.
+/// 2 z |L| * 4 ulp(max(|m|, |L|)) (SPEC's logsumexp bound, m the row max: L = m + log1p(...) can
+/// be far smaller than m), plus 4 ulp of the loss itself for the final additions.
 func lossBudget<T: ReferenceScalar>(
   row: ArraySlice<T>, coefficients c: [T.Wide], lse: T.Wide, zLoss z: T.Wide, loss: T.Wide
 ) -> T.Wide {
@@ -118,7 +119,9 @@ func lossBudget<T: ReferenceScalar>(
   for (k, x) in row.enumerated() where c[k] != 0 && x.isFinite {
     b += c[k] * 4 * ulpOf(Swift.max(abs(T.Wide(x)), abs(lse)), T.self)
   }
-  if z != 0 { b += z * 2 * abs(lse) * 4 * ulpOf(lse, T.self) }
+  let m = row.reduce(-T.infinity) { $1 > $0 ? $1 : $0 }
+  let lseScale = m.isFinite ? Swift.max(abs(T.Wide(m)), abs(lse)) : abs(lse)
+  if z != 0 { b += z * 2 * abs(lse) * 4 * ulpOf(lseScale, T.self) }
   return b + 4 * ulpOf(loss, T.self)
 }
 
@@ -145,7 +148,11 @@ func gradientBudget<T: ReferenceScalar>(
   let eps = T.Wide(T.ulpOfOne)
   let shift = m.isFinite && x.isFinite ? abs(T.Wide(x) - T.Wide(m)) : 0
   var b = p * abs(a) * (shift + 8) * eps + 8 * eps * abs(target)
-  if z != 0 && lse.isFinite { b += 2 * z * p * 8 * ulpOf(lse, T.self) }
+  // L's error is SPEC's logsumexp bound, 4 ulp(max(|m|, |L|)), doubled here for the product.
+  if z != 0 && lse.isFinite {
+    let lseScale = m.isFinite ? Swift.max(abs(T.Wide(m)), abs(lse)) : abs(lse)
+    b += 2 * z * p * 8 * ulpOf(lseScale, T.self)
+  }
   return abs(scale) * (b + 4 * T.Wide(T.leastNormalMagnitude) * Swift.max(1, abs(a)))
 }
 

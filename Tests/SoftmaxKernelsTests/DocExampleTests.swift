@@ -1,7 +1,7 @@
 import SoftmaxKernels
 import Testing
 
-/// The code of docs-cross-entropy.md, compiled and run.
+/// The cross-entropy examples of README.md, compiled and run (checked by ReadmeExampleTests).
 @Suite("README cross-entropy examples")
 struct DocExampleTests {
   @Test func trainingStep() throws {

@@ -51,13 +51,26 @@ struct FastExpTests {
     #expect(worst <= 2)
   }
 
+  @Test("fastExp underflows gradually: within 1 subnormal ulp on [-103, -87] (Float), [-744, -708] (Double)")
+  func gradualUnderflow() {
+    var worstF = Float(0), worstD = Double(0)
+    for k in 0...20_000 {
+      let xf = -87 - 16 * Float(k) / 20_000
+      worstF = max(worstF, abs(FastFloat4.exp(xf) - Float(Double.libmExp(Double(xf)))) / Float.leastNonzeroMagnitude)
+      let xd = -708 - 36 * Double(k) / 20_000
+      worstD = max(worstD, abs(FastDouble2.exp(xd) - Double(Float80.libmExp(Float80(xd)))) / Double.leastNonzeroMagnitude)
+    }
+    print("fastExp worst error below the normal range: Float \(worstF), Double \(worstD) subnormal ulps")
+    #expect(worstF <= 1 && worstD <= 1)
+  }
+
   @Test("fastExp: exp(0) = 1 exactly, exp(-inf) = 0 exactly, NaN stays NaN, underflow gives 0")
   func specialValues() {
-    let f = FastFloat4.exp(SIMD4<Float>(0, -.infinity, .nan, -200))
+    let f = FastFloat4.exp(SIMD4<Float>(0, -.infinity, .nan, -200))  // e^-200 < least subnormal
     #expect(f[0] == 1 && f[1] == 0 && f[1].sign == .plus && f[2].isNaN && f[3] == 0)
     let d = FastDouble2.exp(SIMD2<Double>(0, -.infinity))
     #expect(d[0] == 1 && d[1] == 0)
-    let d2 = FastDouble2.exp(SIMD2<Double>(.nan, -1000))
+    let d2 = FastDouble2.exp(SIMD2<Double>(.nan, -1000))  // e^-1000 < least subnormal
     #expect(d2[0].isNaN && d2[1] == 0)
   }
 }

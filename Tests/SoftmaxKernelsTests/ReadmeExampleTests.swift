@@ -6,9 +6,9 @@ import Glibc
 #endif
 
 // The README's usage example, compiled and run here. `readmeBlocksAreCompiledHere` checks that
-// every Swift block of README.md placed after a `<!-- compiled: ReadmeExampleTests.swift -->`
-// marker appears in this file line for line (import lines aside), so the README cannot drift
-// from code that compiles.
+// every Swift block of README.md placed after a `<!-- compiled: FILE.swift -->` marker appears
+// line for line (import lines aside) in that test file, so the README cannot drift from code
+// that compiles.
 
 func readmeUsageExample() throws -> (probs: [Float], logProbs: [Float], lse: [Float], batch: [Double]) {
   let logits: [Float] = [2.0, 1.0, 0.1, -.infinity,  // row 0; the last class is masked
@@ -39,18 +39,21 @@ struct ReadmeExampleTests {
   @Test func readmeBlocksAreCompiledHere() throws {
     let here = #filePath
     let root = here.components(separatedBy: "/Tests/").dropLast().joined(separator: "/Tests/")
-    let readme = try readText(root + "/README.md"), source = try readText(here)
-    let sourceLines = Set(source.split(separator: "\n").map { $0.trimmingWhitespace })
-    let marker = "<!-- compiled: ReadmeExampleTests.swift -->"
+    let readme = try readText(root + "/README.md")
+    let marker = "<!-- compiled: "
     let blocks = readme.components(separatedBy: marker).dropFirst()
-    #expect(!blocks.isEmpty, "README.md has no compiled example")
+    #expect(blocks.count >= 2, "README.md has no compiled examples")
     for block in blocks {
+      guard let close = block.range(of: " -->") else { Issue.record("unterminated marker"); continue }
+      let file = String(block[..<close.lowerBound])
+      let source = try readText(root + "/Tests/SoftmaxKernelsTests/" + file)
+      let sourceLines = Set(source.split(separator: "\n").map { $0.trimmingWhitespace })
       guard let start = block.range(of: "```swift\n"), let end = block.range(of: "\n```", range: start.upperBound..<block.endIndex)
       else { Issue.record("marker without a swift block"); continue }
       for line in block[start.upperBound..<end.lowerBound].split(separator: "\n") {
         let t = line.trimmingWhitespace
         if t.isEmpty || t.hasPrefix("import ") { continue }
-        #expect(sourceLines.contains(t), "README line not compiled by this file: \(t)")
+        #expect(sourceLines.contains(t), "README line not compiled by \(file): \(t)")
       }
     }
   }
