@@ -70,6 +70,11 @@ enum Operations {
     OperationEntry(LogSoftmaxOp.self),
     OperationEntry(LogSumExpOp.self),
     OperationEntry(ExpFloorOp.self),
+    OperationEntry(CrossEntropyOp.self),
+    OperationEntry(CrossEntropyGradOp.self),
+    OperationEntry(SoftmaxBackwardOp.self),
+    OperationEntry(LogSoftmaxBackwardOp.self),
+    OperationEntry(BCELogitsOp.self),
     OperationEntry(CopyOp.self),
   ]
 
@@ -78,9 +83,7 @@ enum Operations {
 
   /// Operations SPEC.md asks for that have no kernel yet: accepted by `--ops` and left out with
   /// a note. Move a name from here to `registry` when its kernel lands.
-  static let planned: [String] = [
-    "cross-entropy", "cross-entropy-grad", "softmax-backward", "log-softmax-backward", "bce-logits",
-  ]
+  static let planned: [String] = []
 
   /// The default `--ops`: everything in the registry.
   static var defaultNames: [String] { registry.map { $0.name }.filter { !optIn.contains($0) } }
@@ -178,6 +181,208 @@ enum ExpFloorOp: BenchOperation {
       let unit = Swift.max(rounded.ulp, T.leastNonzeroMagnitude)
       return ElementError(error: Double((T.Wide(y) - o).magnitude / T.Wide(unit)), bound: 1)
     }
+  }
+}
+
+/// Error of a gradient element in units of `eps * magnitude + leastNormal / 2` (eps = T's
+/// ulpOfOne, `magnitude` the sum of the absolute values of the terms the exact gradient is formed
+/// from): with a bound of 8 that is the tests' budget `8 eps magnitude + 4 leastNormal`.
+func gradientError<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, magnitude: T.Wide, bound: Double, _: T.Type)
+  -> ElementError
+{
+  if o.isNaN || y.isNaN || !o.isFinite || !y.isFinite {
+    return ElementError(error: T.Wide(y) == o || (o.isNaN && y.isNaN) ? 0 : .infinity, bound: 0)
+  }
+  let unit = T.Wide(T.ulpOfOne) * magnitude + T.Wide(T.leastNormalMagnitude) / 2
+  return ElementError(error: Double(abs(T.Wide(y) - o) / unit), bound: bound)
+}
+
+/// Plain class-label cross-entropy options of the report: the default options (no weights, no
+/// smoothing, no z-loss; ignore index -100, which no label hits), reduction mean, `--mode`.
+func reportCrossEntropyOptions<T: ReferenceScalar>(_ w: Workspace<T>) -> CrossEntropyOptions<T> {
+  CrossEntropyOptions(reduction: .mean, mode: w.options.mode)
+}
+
+/// `crossEntropy(logits:rows:cols:labels:options:losses:)`, forward only, class labels, reduction
+/// mean, per-row losses into `perRow`: reads x and one Int32 label per row, writes one loss per row.
+/// The reference is `Reference.crossEntropy` (the only scalar one: it also forms the gradient, so
+/// the speed-up is flattering). max_error: per-row loss, `Accuracy.logScale` (ulps of
+/// max(|x_t|, |lse|), bound 4, SPEC's bound for plain CE).
+enum CrossEntropyOp: BenchOperation {
+  static let name = "cross-entropy"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double {
+    Double(s) + Double(4 + s) / Double(cols)
+  }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, l, out, r, c) = (w.input, UnsafeBufferPointer(w.labels), w.perRow, w.rows, w.cols)
+    let o = reportCrossEntropyOptions(w)
+    return { blackHole(try! crossEntropy(logits: x, rows: r, cols: c, labels: l, options: o, losses: out)) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let labels = w.labelArray(rows: rows)
+    blackHole(Reference.crossEntropy(
+      logits: x, rows: rows, cols: cols, labels: labels, settings: CrossEntropySettings(reduction: .mean)))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    let (x, ctx) = w.sample(rows)
+    let labels = rows.map { Int(w.labels[$0]) }
+    let ora = Oracle.crossEntropy(
+      logits: x, rows: rows.count, cols: w.cols, labels: labels, settings: CrossEntropySettings(reduction: .sum))
+    var worst = WorstError()
+    for (i, r) in rows.enumerated() {
+      let xt = x[i * w.cols + labels[i]]
+      worst.add(Accuracy.logScale(w.perRow[r], oracle: ora.losses[i], x: xt, lse: ctx[i].lse))
+    }
+    return worst
+  }
+}
+
+/// `crossEntropyWithGradient(logits:...:labels:options:gradient:)`, fused forward and backward,
+/// class labels, reduction mean, gradient into `output` (not in place; no per-row losses): reads x
+/// and the labels, writes the gradient. max_error: gradient element g_j = (p_j - [j = t]) / rows in
+/// units of eps (p_j + [j = t]) / rows (plus leastNormal / 2), bound |x_j - max| + 8 as the
+/// softmax-like bound of the tests' `gradientBudget` (the loss itself is checked by cross-entropy).
+enum CrossEntropyGradOp: BenchOperation {
+  static let name = "cross-entropy-grad"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double {
+    Double(2 * s) + 4 / Double(cols)
+  }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, l, g, r, c) = (w.input, UnsafeBufferPointer(w.labels), w.output, w.rows, w.cols)
+    let o = reportCrossEntropyOptions(w)
+    return {
+      blackHole(try! crossEntropyWithGradient(logits: x, rows: r, cols: c, labels: l, options: o, gradient: g))
+    }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let labels = w.labelArray(rows: rows)
+    blackHole(Reference.crossEntropy(
+      logits: x, rows: rows, cols: cols, labels: labels, settings: CrossEntropySettings(reduction: .mean)))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    let (x, ctx) = w.sample(rows)
+    let labels = rows.map { Int(w.labels[$0]) }
+    // The sum's gradient on the sampled rows, divided by the workload's row count: the mean's.
+    let ora = Oracle.crossEntropy(
+      logits: x, rows: rows.count, cols: w.cols, labels: labels, settings: CrossEntropySettings(reduction: .sum))
+    let p = Oracle.softmax(x, rows: rows.count, cols: w.cols)
+    let n = T.Wide(w.rows)
+    var worst = WorstError()
+    for (i, r) in rows.enumerated() {
+      for j in 0..<w.cols {
+        let k = i * w.cols + j
+        let shift = ctx[i].max.isFinite ? Double(abs(x[k] - ctx[i].max)) : 0
+        let hot: T.Wide = j == labels[i] ? 1 : 0
+        worst.add(gradientError(
+          w.output[r * w.cols + j], oracle: ora.gradient[k] / n, magnitude: (p[k] + hot) / n, bound: shift + 8, T.self))
+      }
+    }
+    return worst
+  }
+}
+
+/// `softmaxBackward(output:gradOutput:rows:cols:into:)` from y = softmax(x) (`probabilities`) and
+/// dy (`upstream`) into `output`: reads y and dy, writes dx. max_error: dx_j = y_j (dy_j - s) in
+/// units of eps y_j (|dy_j| + sum_k |dy_k y_k|) (plus leastNormal / 2), bound 8 (the tests' budget).
+enum SoftmaxBackwardOp: BenchOperation {
+  static let name = "softmax-backward"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(3 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (y, dy, dx, r, c) = (UnsafeBufferPointer(w.probabilities), UnsafeBufferPointer(w.upstream), w.output, w.rows, w.cols)
+    return { try! softmaxBackward(output: y, gradOutput: dy, rows: r, cols: c, into: dx) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let y = w.prefix(0, of: w.probabilities, count: x.count), dy = w.prefix(1, of: w.upstream, count: x.count)
+    blackHole(Reference.softmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    let y = w.rowsArray(rows, of: w.probabilities), dy = w.rowsArray(rows, of: w.upstream)
+    let ora = Oracle.softmaxBackward(output: y, gradOutput: dy, rows: rows.count, cols: w.cols)
+    var worst = WorstError()
+    for (i, r) in rows.enumerated() {
+      var sAbs: T.Wide = 0
+      for j in 0..<w.cols { sAbs += abs(T.Wide(dy[i * w.cols + j]) * T.Wide(y[i * w.cols + j])) }
+      for j in 0..<w.cols {
+        let k = i * w.cols + j
+        let m = abs(T.Wide(y[k])) * (abs(T.Wide(dy[k])) + sAbs)
+        worst.add(gradientError(w.output[r * w.cols + j], oracle: ora[k], magnitude: m, bound: 8, T.self))
+      }
+    }
+    return worst
+  }
+}
+
+/// `logSoftmaxBackward(output:gradOutput:rows:cols:into:)` from y = logSoftmax(x)
+/// (`logProbabilities`) and dy (`upstream`) into `output`: reads y and dy, writes dx. max_error:
+/// dx_j = dy_j - exp(y_j) sum_k dy_k in units of eps (|dy_j| + exp(y_j) sum_k |dy_k|) (plus
+/// leastNormal / 2), bound 8 (the tests' budget).
+enum LogSoftmaxBackwardOp: BenchOperation {
+  static let name = "log-softmax-backward"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(3 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (y, dy, dx, r, c) = (UnsafeBufferPointer(w.logProbabilities), UnsafeBufferPointer(w.upstream), w.output, w.rows, w.cols)
+    return { try! logSoftmaxBackward(output: y, gradOutput: dy, rows: r, cols: c, into: dx) }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let y = w.prefix(2, of: w.logProbabilities, count: x.count), dy = w.prefix(1, of: w.upstream, count: x.count)
+    blackHole(Reference.logSoftmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    let y = w.rowsArray(rows, of: w.logProbabilities), dy = w.rowsArray(rows, of: w.upstream)
+    let ora = Oracle.logSoftmaxBackward(output: y, gradOutput: dy, rows: rows.count, cols: w.cols)
+    var worst = WorstError()
+    for (i, r) in rows.enumerated() {
+      var sAbs: T.Wide = 0
+      for j in 0..<w.cols { sAbs += abs(T.Wide(dy[i * w.cols + j])) }
+      for j in 0..<w.cols {
+        let k = i * w.cols + j
+        let m = abs(T.Wide(dy[k])) + T.Wide.libmExp(T.Wide(y[k])) * sAbs
+        worst.add(gradientError(w.output[r * w.cols + j], oracle: ora[k], magnitude: m, bound: 8, T.self))
+      }
+    }
+    return worst
+  }
+}
+
+/// `binaryCrossEntropyWithLogits(logits:targets:rows:cols:reduction:gradient:)`, elementwise,
+/// reduction mean, with the gradient into `output` (no elementwise losses): reads x and the
+/// targets (`binaryTargets`), writes the gradient. max_error: gradient element
+/// ((1 - t) sigmoid(x) - t sigmoid(-x)) / n in units of eps ((1 - t) sigmoid(x) + t sigmoid(-x)) / n
+/// (plus leastNormal / 2), bound 8 (the tests' budget); the reduced loss is not checked (its oracle
+/// would need the whole workload).
+enum BCELogitsOp: BenchOperation {
+  static let name = "bce-logits"
+  static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(3 * s) }
+  static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
+    let (x, t, g, r, c) = (w.input, UnsafeBufferPointer(w.binaryTargets), w.output, w.rows, w.cols)
+    return {
+      blackHole(try! binaryCrossEntropyWithLogits(
+        logits: x, targets: t, rows: r, cols: c, reduction: .mean, gradient: g))
+    }
+  }
+  static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
+    let t = w.prefix(3, of: w.binaryTargets, count: x.count)
+    blackHole(Reference.binaryCrossEntropyWithLogits(
+      logits: x, targets: t, rows: rows, cols: cols, posWeight: nil, reduction: .mean))
+  }
+  static func maxError<T: ReferenceScalar>(_ w: Workspace<T>, rows: [Int]) -> WorstError {
+    let (x, _) = w.sample(rows)
+    let t = w.rowsArray(rows, of: w.binaryTargets)
+    // The sum's gradient on the sampled rows, divided by the workload's element count: the mean's.
+    let ora = Oracle.binaryCrossEntropyWithLogits(
+      logits: x, targets: t, rows: rows.count, cols: w.cols, posWeight: nil, reduction: .sum)
+    let n = T.Wide(w.workload.elements)
+    var worst = WorstError()
+    for (i, r) in rows.enumerated() {
+      for j in 0..<w.cols {
+        let k = i * w.cols + j
+        let xw = T.Wide(x[k]), tw = T.Wide(t[k])
+        let sig = 1 / (1 + T.Wide.libmExp(-xw)), sigNeg = 1 / (1 + T.Wide.libmExp(xw))
+        let m = ((1 - tw) * sig + tw * sigNeg) / n
+        worst.add(gradientError(w.output[r * w.cols + j], oracle: ora.gradient[k] / n, magnitude: m, bound: 8, T.self))
+      }
+    }
+    return worst
   }
 }
 

@@ -257,9 +257,14 @@ func table(
 let legend = [
   "ns/el: median ns per element of one call on the whole matrix; p10-p90: spread of the samples.",
   "GB/s: bytes read + written per element by the op (softmax, log-softmax, exp, copy: 2 x size;",
-  "  logsumexp: size + size/cols) / ns per element. x ref: speed-up over SoftmaxReference's scalar",
-  "  code in the same precision. x exp: time / SLEEF vector exp alone over the same elements.",
+  "  logsumexp: size + size/cols; cross-entropy: size + (4 + size)/cols; cross-entropy-grad:",
+  "  2 x size + 4/cols; softmax/log-softmax-backward, bce-logits: 3 x size) / ns per element.",
+  "  x ref: speed-up over SoftmaxReference's scalar code in the same precision (cross-entropy's",
+  "  reference also forms the gradient). x exp: time / SLEEF vector exp alone over the same elements.",
   "err ulp: worst error vs the wider oracle (Double for Float, Float80 for Double) on sampled rows,",
-  "  in SPEC.md's units (softmax: relative error / ulpOfOne; log-softmax, logsumexp: ulps of",
-  "  max(|x|, |lse|); exp: ulps of the result); ' !' marks an element above its bound. D/F: Double/Float time.",
+  "  in SPEC.md's units (softmax: relative error / ulpOfOne; log-softmax, logsumexp, cross-entropy",
+  "  row losses: ulps of max(|x|, |lse|) (x_t for CE); exp: ulps of the result; gradients",
+  "  (cross-entropy-grad, the backwards, bce-logits): |error| / (ulpOfOne x sum of |terms| +",
+  "  leastNormal/2), bound 8 (+ |x - max| for CE)); ' !' marks an element above its bound.",
+  "  D/F: Double/Float time.",
 ]

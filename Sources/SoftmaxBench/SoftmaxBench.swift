@@ -26,9 +26,8 @@ struct SoftmaxBenchCommand: ParsableCommand {
       """)
 
   @Option(help: """
-    Comma-separated operations: \(Operations.allNames.joined(separator: ", ")). Operations \
-    without a kernel yet are left out with a note; 'copy' (memcpy of the same bytes) runs only \
-    when named.
+    Comma-separated operations: \(Operations.allNames.joined(separator: ", ")). 'copy' \
+    (memcpy of the same bytes) runs only when named.
     """)
   var ops: String = Operations.defaultNames.joined(separator: ",")
 

@@ -17,9 +17,10 @@ func allocateAligned<T>(_: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> 
 /// The preallocated buffers of one workload in one precision. Operations take what they need;
 /// every buffer exists before the timed calls, so the timed code never allocates.
 ///
-/// Inputs for operations still to come (cross-entropy, backward, BCE) are created on first use:
-/// `labels` (one class per row), `upstream` (a gradient dy shaped like the logits),
-/// `probabilities` (softmax of the logits, the forward output a backward pass starts from) and
+/// The extra inputs of the cross-entropy, backward and BCE operations are created on first use
+/// (in an operation's `kernel`, before timing): `labels` (one class per row), `upstream` (a
+/// gradient dy shaped like the logits), `probabilities` and `logProbabilities` (softmax and
+/// log-softmax of the logits, the forward outputs a backward pass starts from) and
 /// `binaryTargets` (values in [0, 1] shaped like the logits).
 final class Workspace<T: ReferenceScalar> {
   let workload: Workload
@@ -80,10 +81,36 @@ final class Workspace<T: ReferenceScalar> {
     try! softmax(input, rows: rows, cols: cols, into: b)
   }
 
+  /// logSoftmax(logits), the forward output the log-softmax backward kernel starts from.
+  lazy var logProbabilities: UnsafeMutableBufferPointer<T> = extra(T.self, count: workload.elements) { b in
+    try! logSoftmax(input, rows: rows, cols: cols, into: b)
+  }
+
   /// Targets in [0, 1] for binary cross-entropy.
   lazy var binaryTargets: UnsafeMutableBufferPointer<T> = extra(T.self, count: workload.elements) { b in
     var rng = Xoshiro256(seed: 13)
     for i in 0..<b.count { b[i] = T(rng.unit()) }
+  }
+
+  private var prefixCache: [Int: [T]] = [:]
+
+  /// The first `count` elements of an extra input as an array, for the scalar references (built
+  /// once per buffer, outside their timing after the first call). `key` names the buffer.
+  func prefix(_ key: Int, of buffer: UnsafeMutableBufferPointer<T>, count: Int) -> [T] {
+    if let a = prefixCache[key], a.count == count { return a }
+    let a = Array(buffer[0..<count])
+    prefixCache[key] = a
+    return a
+  }
+
+  private var labelCache: [Int]?
+
+  /// The labels of the first `rows` rows as `[Int]` (the scalar reference's type).
+  func labelArray(rows n: Int) -> [Int] {
+    if let a = labelCache, a.count == n { return a }
+    let a = labels[0..<n].map { Int($0) }
+    labelCache = a
+    return a
   }
 
   // MARK: accuracy sample

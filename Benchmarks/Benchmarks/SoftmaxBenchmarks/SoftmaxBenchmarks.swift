@@ -44,7 +44,42 @@ final class Buffers<T: SoftmaxScalar>: @unchecked Sendable {
     x.deallocate()
     y.deallocate()
     perRow.deallocate()
+    for e in extras { e.deallocate() }
   }
+
+  // Inputs of the loss and backward operations, created on first use. The benchmark's setup makes
+  // one call of the operation, so every input it uses exists before the measured region.
+  private var extras: [UnsafeMutableRawBufferPointer] = []
+
+  private func extra<E>(_: E.Type, count: Int, fill: (UnsafeMutableBufferPointer<E>) -> Void)
+    -> UnsafeMutableBufferPointer<E>
+  {
+    let b = UnsafeMutableBufferPointer<E>.allocate(capacity: count)
+    fill(b)
+    extras.append(UnsafeMutableRawBufferPointer(b))
+    return b
+  }
+
+  /// One class label per row in 0..<cols.
+  lazy var labels: UnsafeBufferPointer<Int32> = UnsafeBufferPointer(extra(Int32.self, count: rows) { b in
+    for r in 0..<b.count { b[r] = Int32(truncatingIfNeeded: (r &* 7919) % Swift.max(1, cols)) }
+  })
+  /// An upstream gradient dy in [-1, 1].
+  lazy var upstream: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
+    for i in 0..<b.count { b[i] = T(Double((i &* 2_654_435_761) % 2001) / 1000 - 1) }
+  })
+  /// softmax(x), the forward output softmax backward starts from.
+  lazy var probabilities: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
+    try! softmax(input, rows: rows, cols: cols, into: b)
+  })
+  /// logSoftmax(x), the forward output log-softmax backward starts from.
+  lazy var logProbabilities: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
+    try! logSoftmax(input, rows: rows, cols: cols, into: b)
+  })
+  /// Binary targets in [0, 1].
+  lazy var binaryTargets: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
+    for i in 0..<b.count { b[i] = T(Double((i &* 40_503) % 1001) / 1000) }
+  })
 
   var input: UnsafeBufferPointer<T> { UnsafeBufferPointer(x) }
 }
@@ -82,12 +117,47 @@ func runExp<T: SoftmaxScalar>(_ b: Buffers<T>) {
   try! VectorExp.exp(b.input, into: b.y)
 }
 
+@inline(__always)
+func runCrossEntropy<T: SoftmaxScalar>(_ b: Buffers<T>) {
+  _ = try! crossEntropy(logits: b.input, rows: b.rows, cols: b.cols, labels: b.labels, losses: b.perRow)
+}
+
+@inline(__always)
+func runCrossEntropyGrad<T: SoftmaxScalar>(_ b: Buffers<T>) {
+  _ = try! crossEntropyWithGradient(logits: b.input, rows: b.rows, cols: b.cols, labels: b.labels, gradient: b.y)
+}
+
+@inline(__always)
+func runSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
+  try! softmaxBackward(output: b.probabilities, gradOutput: b.upstream, rows: b.rows, cols: b.cols, into: b.y)
+}
+
+@inline(__always)
+func runLogSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
+  try! logSoftmaxBackward(output: b.logProbabilities, gradOutput: b.upstream, rows: b.rows, cols: b.cols, into: b.y)
+}
+
+@inline(__always)
+func runBCELogits<T: SoftmaxScalar>(_ b: Buffers<T>) {
+  _ = try! binaryCrossEntropyWithLogits(
+    logits: b.input, targets: b.binaryTargets, rows: b.rows, cols: b.cols, gradient: b.y)
+}
+
 let operations: [Operation] = [
   .make("softmax", runSoftmax, runSoftmax),
   .make("log-softmax", runLogSoftmax, runLogSoftmax),
   .make("logsumexp", runLogSumExp, runLogSumExp),
   // SLEEF's vector exp alone over the same elements: the floor of every exp-based kernel.
   .make("exp", runExp, runExp),
+  // Class-label cross-entropy (default options, mean): forward with per-row losses, and fused
+  // forward + backward with the gradient in a separate buffer.
+  .make("cross-entropy", runCrossEntropy, runCrossEntropy),
+  .make("cross-entropy-grad", runCrossEntropyGrad, runCrossEntropyGrad),
+  // Backward passes from the forward outputs (y, dy) into a separate buffer.
+  .make("softmax-backward", runSoftmaxBackward, runSoftmaxBackward),
+  .make("log-softmax-backward", runLogSoftmaxBackward, runLogSoftmaxBackward),
+  // Elementwise BCE with logits, mean, with the gradient.
+  .make("bce-logits", runBCELogits, runBCELogits),
 ]
 
 let benchmarks: @Sendable () -> Void = {
@@ -115,12 +185,16 @@ let benchmarks: @Sendable () -> Void = {
       Benchmark("\(op.name).\(w.name).Float", configuration: config) { benchmark, b in
         for _ in benchmark.scaledIterations { op.float(b) }
       } setup: {
-        Buffers<Float>(rows: w.rows, cols: w.cols)
+        let b = Buffers<Float>(rows: w.rows, cols: w.cols)
+        op.float(b)  // creates the inputs the operation uses, outside the measured region
+        return b
       }
       Benchmark("\(op.name).\(w.name).Double", configuration: config) { benchmark, b in
         for _ in benchmark.scaledIterations { op.double(b) }
       } setup: {
-        Buffers<Double>(rows: w.rows, cols: w.cols)
+        let b = Buffers<Double>(rows: w.rows, cols: w.cols)
+        op.double(b)
+        return b
       }
     }
   }
