@@ -33,8 +33,8 @@ struct TimingPlan: Sendable {
     warmup: 0.1, minSampleSeconds: 0.005, minSamples: 15, targetSeconds: 0.6, maxSamples: 200,
     referenceElements: 1 << 18, referenceSamples: 15)
   static let quick = TimingPlan(
-    warmup: 0.02, minSampleSeconds: 0.002, minSamples: 5, targetSeconds: 0.12, maxSamples: 50,
-    referenceElements: 1 << 16, referenceSamples: 7)
+    warmup: 0.02, minSampleSeconds: 0.002, minSamples: 5, targetSeconds: 0.08, maxSamples: 50,
+    referenceElements: 1 << 15, referenceSamples: 5)
 }
 
 /// Per-call times of one measured function, in nanoseconds, sorted.
