@@ -36,17 +36,40 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
     var merged = self
     merged.add(other.sum)
     let compensation = merged.compensation + other.compensation
-    var s = V.Scalar.zero, c = V.Scalar.zero
-    for k in 0..<V.scalarCount {
-      let x = merged.sum[k]
-      let t = s + x
-      let z = t - s
-      c += (s - (t - z)) + (x - z)
-      s = t
-    }
-    for k in 0..<V.scalarCount { c += compensation[k] }
-    return s + c
+    var total = CompensatedScalarSum<V.Scalar>()
+    for k in 0..<V.scalarCount { total.add(merged.sum[k]) }
+    for k in 0..<V.scalarCount { total.compensation += compensation[k] }
+    return total.total
   }
+}
+
+/// A compensated running sum of scalars, the same TwoSum step as `CompensatedSum` (its lanes are
+/// combined with it too). An infinite sum stays infinite: the compensation is only updated while
+/// the running sum is finite, so it never meets inf - inf.
+@frozen
+public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
+  /// The running sum.
+  public var sum: Scalar = 0
+  /// The accumulated rounding errors of `sum` (added at the end).
+  public var compensation: Scalar = 0
+
+  @inlinable
+  public init() {}
+
+  /// Adds `x`.
+  @inlinable @inline(__always)
+  public mutating func add(_ x: Scalar) {
+    let t = sum + x
+    if t.isFinite {
+      let z = t - sum
+      compensation += (sum - (t - z)) + (x - z)
+    }
+    sum = t
+  }
+
+  /// sum + compensation.
+  @inlinable @inline(__always)
+  public var total: Scalar { sum + compensation }
 }
 
 /// The sum of exp values over a row, fed block by block from memory, started at -1.

@@ -8,27 +8,6 @@
 // smoothing / target sums from the same loads. Forward-only with class labels and no smoothing
 // reads just x_t after the first two.
 
-/// A small compensated scalar sum for per-row values (losses over rows).
-@frozen
-public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
-  /// The running sum.
-  public var sum: Scalar = 0
-  /// Kahan's running compensation (subtracted from the next term).
-  public var compensation: Scalar = 0
-
-  @inlinable
-  public init() {}
-
-  /// Adds `x`; an infinite sum stays infinite (the compensation is reset instead of turning NaN).
-  @inlinable @inline(__always)
-  public mutating func add(_ x: Scalar) {
-    let y = x - compensation
-    let t = sum + y
-    compensation = t.isFinite ? (t - sum) - y : 0
-    sum = t
-  }
-}
-
 /// The sum of the per-row losses of a call, and the same sum scaled down by 2^-(maxExponent / 2)
 /// so that a mean of huge finite losses (whose plain sum overflows) is still finite.
 @frozen
@@ -55,15 +34,15 @@ public struct LossSum<Scalar: BinaryFloatingPoint> {
 
   /// sum_r loss_r.
   @inlinable
-  public var sum: Scalar { plain.sum }
+  public var sum: Scalar { plain.total }
 
   /// sum_r loss_r / d (0 when d is 0), finite whenever the exact mean is representable.
   @inlinable
   public func mean(dividedBy d: Scalar) -> Scalar {
     if d == 0 { return 0 }
-    let m = plain.sum / d
+    let m = plain.total / d
     if m.isFinite || nonFinite { return m }
-    return (scaled.sum / d) / Self.shrink
+    return (scaled.total / d) / Self.shrink
   }
 }
 

@@ -45,6 +45,6 @@ extension VectorMath {
       guard v >= 0 else { return (.nan, i) }
       sum.add(v)
     }
-    return (sum.sum, -1)
+    return (sum.total, -1)
   }
 }

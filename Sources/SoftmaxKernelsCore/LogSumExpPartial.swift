@@ -109,7 +109,7 @@ extension VectorMath {
       }
       let loss = labelSliceLoss(
         x.row(r), count: n, offset: offset, label: Int(t), state: states[r], p,
-        sliceWeightSum: sliceWeightSum.sum, scale: scale, gradient: gradient?.row(r))
+        sliceWeightSum: sliceWeightSum.total, scale: scale, gradient: gradient?.row(r))
       losses?[r] = loss
       total.add(loss)
     }
