@@ -165,4 +165,35 @@ struct CrossEntropyEdgeTests {
       #expect(worst <= 1, "cols \(cols): gradient error \(worst) x budget")
     }
   }
+
+  /// At the overflow threshold the exact loss can lie just past greatestFiniteMagnitude: then
+  /// greatestFiniteMagnitude and inf are both correct roundings. Targets summing to 1 + 2^-53 times
+  /// a huge L - x_j give such a case; every entry point must be within the budget, none NaN.
+  @Test func lossAtTheOverflowThresholdIsWithinBudget() throws {
+    let big = Double.greatestFiniteMagnitude
+    let targets: [Double] = [0, 0.5, 0.5 + 0x1p-53, 0, 0.5, 0.5 + 0x1p-53]
+    let logits: [Double] = [big, 0, 0, big, -0x1p969, 0]
+    let c = CECase(logits: Matrix(values: logits, rows: 2, cols: 3), target: .probabilities(targets),
+                   options: CrossEntropyOptions<Double>(reduction: .none))
+    let oracle = Oracle.crossEntropy(logits: logits, rows: 2, cols: 3, targets: targets, settings: c.settings)
+    #expect(oracle.losses.allSatisfy { $0 > Float80(big) && Double($0) == .infinity },
+            "the case must sit past the threshold: \(oracle.losses)")
+    _ = try checkCrossEntropy(c)
+  }
+
+  /// Regression (targetsAdversarialDouble on CI): a loss of greatestFiniteMagnitude against an
+  /// oracle 1e292 above it (past Double's overflow threshold, so the oracle rounded to inf) was
+  /// called an infinite error. The checker now compares such a finite result in the wide type,
+  /// and still accepts inf exactly when the exact value overflows.
+  @Test func checkerAcceptsEitherRoundingAtTheOverflowThreshold() {
+    let big = Double.greatestFiniteMagnitude
+    let pastThreshold = Float80(big) + 0x1.01p970  // rounds to inf in Double
+    let budget = 4 * Float80(big.ulp)
+    #expect(errorRatio(big, pastThreshold, budget: budget) <= 1)
+    #expect(errorRatio(Double.infinity, pastThreshold, budget: budget) == 0)
+    #expect(errorRatio(big, 1.5e616, budget: budget) > 1)  // far past: only inf is right
+    #expect(errorRatio(Double.infinity, 1.5e616, budget: budget) == 0)
+    #expect(errorRatio(-Double.infinity, pastThreshold, budget: budget) == .infinity)
+    #expect(errorRatio(big, Float80.infinity, budget: budget) == .infinity)
+  }
 }
