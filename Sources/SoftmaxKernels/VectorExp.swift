@@ -5,9 +5,10 @@
 /// writing another, is a floor none of them can beat. The benchmark report (`scripts/bench`)
 /// prints each kernel's time as a multiple of it. It uses the same exp and vector width as the
 /// kernels of the given mode (`Sleef_expf8_u10avx2` / `Sleef_expd4_u10avx2` on AVX2 in accurate
-/// mode, the 128-bit SLEEF functions on the baseline, the inlined `fastExp` in fast mode) and no
-/// max subtraction: out-of-range inputs overflow to +inf or underflow to 0 like `exp` does
-/// (fast mode: its domain is x <= 88 for Float, 709 for Double).
+/// mode, the 128-bit SLEEF functions on the baseline, the inlined fast exp in fast mode) and no
+/// max subtraction: out-of-range inputs overflow to +inf or underflow to 0 like `exp` does. In
+/// fast mode that takes `fastExpAnyArgument`, the kernels' x <= 0 exp extended to every x by two
+/// lane selects.
 public enum VectorExp {
   /// `output[i] = exp(input[i])` for every `i` in `input`'s range. `output` must hold at least
   /// `input.count` elements; `input` and `output` may be the same buffer.

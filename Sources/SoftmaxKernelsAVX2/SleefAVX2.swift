@@ -28,6 +28,7 @@ enum FastAVX2Float: VectorMath {
   typealias Vector = SIMD8<Float>
   static var inlinesExp: Bool { true }
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Float.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Float.log1p(x) }
 }
@@ -38,6 +39,7 @@ enum FastAVX2Double: VectorMath {
   typealias Vector = SIMD4<Double>
   static var inlinesExp: Bool { true }
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Double.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Double.log1p(x) }
 }

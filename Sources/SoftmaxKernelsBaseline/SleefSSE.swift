@@ -27,6 +27,7 @@ enum FastSSEFloat: VectorMath {
   typealias Vector = SIMD4<Float>
   static var inlinesExp: Bool { true }
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEFloat.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEFloat.log1p(x) }
 }
@@ -37,6 +38,7 @@ enum FastSSEDouble: VectorMath {
   typealias Vector = SIMD2<Double>
   static var inlinesExp: Bool { true }
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEDouble.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEDouble.log1p(x) }
 }

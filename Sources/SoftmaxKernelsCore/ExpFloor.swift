@@ -1,6 +1,8 @@
 extension VectorMath {
   /// y_i = exp(x_i) for i in 0..<n: the backend's vector exp alone, read one array and write
-  /// another, with the same vector width, unrolling and padded tail as the softmax passes.
+  /// another, with the same vector width, unrolling and padded tail as the softmax passes. It
+  /// uses `expAnyArgument` (any x), which in fast mode costs two lane selects more than the
+  /// kernels' x <= 0 exp.
   ///
   /// Not a softmax-family operation: it is the floor that every exp-based kernel sits on, used by
   /// the benchmark report (`VectorExp.exp(_:into:)` in `SoftmaxKernels`). `x` and `y` may be the
@@ -10,16 +12,16 @@ extension VectorMath {
     let w = width
     var i = 0
     while i &+ 2 &* w <= n {
-      let e0 = exp(load(x + i))
-      let e1 = exp(load(x + (i &+ w)))
+      let e0 = expAnyArgument(load(x + i))
+      let e1 = expAnyArgument(load(x + (i &+ w)))
       store(e0, to: y + i)
       store(e1, to: y + (i &+ w))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      store(exp(load(x + i)), to: y + i)
+      store(expAnyArgument(load(x + i)), to: y + i)
       i &+= w
     }
-    if i < n { store(exp(load(x + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
+    if i < n { store(expAnyArgument(load(x + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
   }
 }

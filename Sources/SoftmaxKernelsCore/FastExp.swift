@@ -8,18 +8,35 @@
 //   2^(n + k) * 2^-k (k = 64 or 512), so that results below the normal range underflow gradually
 //   (one rounding, like a correctly rounded exp) instead of flushing to 0.
 //
-// Domain: x <= 43 (Float) / 354 (Double), clamped above (the kernels only call it on
-// x - max <= 0 or -|x|). Below ln of the least subnormal it is exactly 0 (exactly 0 for -inf, so
+// Domain of `fastExp`: x <= 43 (Float) / 354 (Double), clamped above (the kernels only call it on
+// x - max <= 0 or -|x|). `fastExpAnyArgument` (VectorExp's fast mode) builds 2^n as
+// 2^(n - k) * 2^k on lanes x >= 0 instead, so it is right up to the overflow threshold and +inf
+// past it, at the cost of two lane selects. Below ln of the least subnormal it is exactly 0 (exactly 0 for -inf, so
 // masked classes stay exactly 0). NaN stays NaN. exp(0) is exactly 1.
 // Measured accuracy is documented in README ("Fast mode").
 
 extension VectorMath where Scalar == Float {
-  /// e^x per lane, about 1 ulp, inlined (fast mode).
+  /// e^x per lane for x <= 43, about 1 ulp, inlined (fast mode's kernels).
   @inlinable @inline(__always)
   public static func fastExp(_ x: Vector) -> Vector {
+    fastExpCore(x, clampedTo: 43, bias: Vector(repeating: 64), unbias: Vector(repeating: 0x1p-64))
+  }
+
+  /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
+  @inlinable @inline(__always)
+  public static func fastExpAnyArgument(_ x: Vector) -> Vector {
+    let bias = ifNegative(x, Vector(repeating: 64), else: Vector(repeating: -64))
+    let unbias = ifNegative(x, Vector(repeating: 0x1p-64), else: Vector(repeating: 0x1p64))
+    return fastExpCore(x, clampedTo: 89, bias: bias, unbias: unbias)
+  }
+
+  /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` (2^(n + bias)
+  /// must stay a normal number), 0 below ln of the least subnormal.
+  @inlinable @inline(__always)
+  static func fastExpCore(_ x: Vector, clampedTo hi: Float, bias: Vector, unbias: Vector) -> Vector {
     let lo = Vector(repeating: -104)  // below ln(2^-150): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
-    let xc = min(x, Vector(repeating: 43))
+    let xc = min(x, Vector(repeating: hi))
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23
     let t = magic.addingProduct(xc, Vector(repeating: 1.442_695_04))
     let n = t - magic
@@ -32,18 +49,33 @@ extension VectorMath where Scalar == Float {
     p = Vector(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
     p = Vector(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
     let er = (r.addingProduct(r * r, p)) + 1
-    let scaled = (er * twoToThe(t + 64)) * Vector(repeating: 0x1p-64)
+    let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
   }
 }
 
 extension VectorMath where Scalar == Double {
-  /// e^x per lane, about 1 ulp, inlined (fast mode).
+  /// e^x per lane for x <= 354, about 1 ulp, inlined (fast mode's kernels).
   @inlinable @inline(__always)
   public static func fastExp(_ x: Vector) -> Vector {
+    fastExpCore(x, clampedTo: 354, bias: Vector(repeating: 512), unbias: Vector(repeating: 0x1p-512))
+  }
+
+  /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
+  @inlinable @inline(__always)
+  public static func fastExpAnyArgument(_ x: Vector) -> Vector {
+    let bias = ifNegative(x, Vector(repeating: 512), else: Vector(repeating: -512))
+    let unbias = ifNegative(x, Vector(repeating: 0x1p-512), else: Vector(repeating: 0x1p512))
+    return fastExpCore(x, clampedTo: 710, bias: bias, unbias: unbias)
+  }
+
+  /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` (2^(n + bias)
+  /// must stay a normal number), 0 below ln of the least subnormal.
+  @inlinable @inline(__always)
+  static func fastExpCore(_ x: Vector, clampedTo hi: Double, bias: Vector, unbias: Vector) -> Vector {
     let lo = Vector(repeating: -746)  // below ln(2^-1075): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
-    let xc = min(x, Vector(repeating: 354))
+    let xc = min(x, Vector(repeating: hi))
     let magic = Vector(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
     let t = magic.addingProduct(xc, Vector(repeating: 1.442_695_040_888_963_4))
     let n = t - magic
@@ -63,7 +95,7 @@ extension VectorMath where Scalar == Double {
     p = Vector(repeating: 1.0 / 6).addingProduct(p, r)
     p = Vector(repeating: 0.5).addingProduct(p, r)
     let er = (r.addingProduct(r * r, p)) + 1
-    let scaled = (er * twoToThe(t + 512)) * Vector(repeating: 0x1p-512)
+    let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
   }
 }

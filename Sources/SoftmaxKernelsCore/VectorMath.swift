@@ -11,8 +11,11 @@ public protocol VectorMath: SendableMetatype {
   /// The register-sized vector of `Scalar`, e.g. `SIMD8<Float>` for AVX2.
   associatedtype Vector: SIMD where Vector.Scalar == Scalar
 
-  /// e^x per lane, `exp(-inf) = 0`, NaN stays NaN.
+  /// e^x per lane, `exp(-inf) = 0`, NaN stays NaN. The kernels call it on x <= 0 only (x - max,
+  /// -|x|); a backend may restrict it to that domain, as the fast mode's `fastExp` does.
   static func exp(_ x: Vector) -> Vector
+  /// e^x per lane for every x (overflow to +inf): `VectorExp`'s public exp. Defaults to `exp`.
+  static func expAnyArgument(_ x: Vector) -> Vector
   /// ln(x) per lane, `log(0) = -inf`.
   static func log(_ x: Vector) -> Vector
   /// ln(1 + x) per lane, accurate for small x.
@@ -41,6 +44,8 @@ extension VectorMath {
   /// Out-of-line exp unless a conformance says otherwise.
   @inlinable @inline(__always)
   public static var inlinesExp: Bool { false }
+  @inlinable @inline(__always)
+  public static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
 
   /// Lanes per vector.
   @inlinable @inline(__always)

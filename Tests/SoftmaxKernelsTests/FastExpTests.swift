@@ -1,3 +1,4 @@
+import SoftmaxKernels
 import SoftmaxKernelsCore
 import SoftmaxReference
 import Testing
@@ -72,5 +73,28 @@ struct FastExpTests {
     #expect(d[0] == 1 && d[1] == 0)
     let d2 = FastDouble2.exp(SIMD2<Double>(.nan, -1000))  // e^-1000 < least subnormal
     #expect(d2[0].isNaN && d2[1] == 0)
+  }
+
+  /// Regression (FuzzExp): `VectorExp.exp` in fast mode clamped x at 43 (Float) / 354 (Double),
+  /// so exp(128) came out as a finite 4.7e18. Its any-argument exp must be within 2 ulp up to the
+  /// overflow threshold and +inf past it, through the public API on the active backend.
+  @Test("fast VectorExp: within 2 ulp on [0, ln(max)], +inf past it (found by fuzzing)")
+  func fastVectorExpCoversPositiveArguments() throws {
+    func check<T: ReferenceScalar>(_: T.Type, top: T) throws -> Double {
+      let xs = (0...20_000).map { top * T($0) / 20_000 } + [top + 1, 1000, 1e30, .infinity, .greatestFiniteMagnitude]
+      var y = [T](repeating: 0, count: xs.count)
+      try xs.withUnsafeBufferPointer { x in try y.withUnsafeMutableBufferPointer { try VectorExp.exp(x, into: $0, mode: .fast) } }
+      var worst = 0.0
+      for (x, v) in zip(xs, y) {
+        let exact = T.Wide.libmExp(T.Wide(x))
+        if !T(exact).isFinite { #expect(v == .infinity, "exp(\(x)) = \(v)"); continue }
+        worst = max(worst, Double(abs(T.Wide(v) - exact) / T.Wide(T(exact).ulp)))
+      }
+      return worst
+    }
+    let f = try check(Float.self, top: Float(Double.libmLog(Double(Float.greatestFiniteMagnitude))))
+    let d = try check(Double.self, top: Double(Float80.libmLog(Float80(Double.greatestFiniteMagnitude))))
+    print("fast VectorExp worst error on [0, ln(max)]: Float \(f), Double \(d) ulp")
+    #expect(f <= 2 && d <= 2)
   }
 }
