@@ -86,13 +86,15 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   @inlinable @inline(__always)
   public init() { a.sum[0] = -1 }
 
-  /// Adds `n` values at `p` (the tail padded with zeros).
+  /// Adds `n` values at `p` (the tail padded with zeros). `grouped` pre-adds groups of 8
+  /// vectors as a tree before each compensated add (faster); otherwise every vector goes
+  /// through the compensated add (see `expSumMinusOne` for when that matters).
   @inlinable @inline(__always)
-  public mutating func add(_ p: UnsafePointer<V.Scalar>, count n: Int) {
+  public mutating func add(_ p: UnsafePointer<V.Scalar>, count n: Int, grouped: Bool = true) {
     let w = V.scalarCount
     @inline(__always) func v(_ k: Int) -> V { UnsafeRawPointer(p + k).loadUnaligned(as: V.self) }
     var i = 0
-    while i &+ 16 &* w <= n {
+    while grouped && i &+ 16 &* w <= n {
       let g0 = ((v(i) + v(i &+ w)) + (v(i &+ 2 &* w) + v(i &+ 3 &* w)))
         + ((v(i &+ 4 &* w) + v(i &+ 5 &* w)) + (v(i &+ 6 &* w) + v(i &+ 7 &* w)))
       let j = i &+ 8 &* w
@@ -114,12 +116,12 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   }
 
   /// Adds exp(x_j - m) for `n` elements, computing each group of 4 vectors in registers (for an
-  /// inlined exp; a tree of depth 2, then the compensated add), and stores the values to `y`
-  /// when given.
+  /// inlined exp; a tree of depth 2, then the compensated add, when `grouped`), and stores the
+  /// values to `y` when given.
   @inlinable @inline(__always)
   public mutating func addExp<M: VectorMath>(
     of x: UnsafePointer<V.Scalar>, count n: Int, minus m: V.Scalar,
-    storingTo y: UnsafeMutablePointer<V.Scalar>?, using _: M.Type
+    storingTo y: UnsafeMutablePointer<V.Scalar>?, grouped: Bool = true, using _: M.Type
   ) where M.Vector == V {
     let w = V.scalarCount
     let mv = V(repeating: m)
@@ -129,7 +131,7 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
       return v
     }
     var i = 0
-    while i &+ 8 &* w <= n {
+    while grouped && i &+ 8 &* w <= n {
       // Bring the next chunk's lines in while this one computes (its max pass then hits cache).
       let ahead = UnsafeRawPointer(x + i) + M.chunkBytes
       for k in stride(from: 0, to: 8 &* w &* MemoryLayout<V.Scalar>.stride, by: 64) {
