@@ -1,0 +1,296 @@
+import FuzzSupport
+import SoftmaxKernels
+import SoftmaxReference
+
+// Cross-entropy with class labels and with probability targets: forward, fused forward+backward
+// into a separate buffer, fused in place over the logits (compared bit for bit with the separate
+// call), and the array conveniences; every option (ignore index, class weights, label smoothing,
+// z-loss, reduction, mode, gradient scale); one bad argument in about one call in ten.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCrossEntropy(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  fuzzFloatAndDouble(data, size, float: CrossEntropyHarness<Float>.run, double: CrossEntropyHarness<Double>.run)
+}
+
+enum Form: CaseIterable { case forward, fused, fusedInPlace, arrays }
+
+/// One drawn call: the logits, labels or targets, options and buffers.
+struct Call<T: FuzzScalar> {
+  var rows: Int, cols: Int
+  var logits: PaddedMatrix<T>
+  var labels: [Int32]?
+  var targets: PaddedMatrix<T>
+  var options: CrossEntropyOptions<T>
+  var scale: T
+  var gradient: PaddedMatrix<T>
+  var losses: [T]?
+  var defect: Defect?
+  /// Arguments as passed (a defect changes one of them).
+  var passedRows: Int, passedCols: Int, logitsStride: Int
+
+  /// What the caller gets back.
+  struct Result { var total: T; var losses: [T]?; var gradient: PaddedMatrix<T>? }
+
+  /// Calls the API; the buffers it wrote are written back to `self` (also when it throws).
+  mutating func run(_ form: Form) throws(SoftmaxError) -> Result {
+    var lossBuffer = losses, grad = gradient, inPlace = logits
+    defer { (losses, gradient, logits) = (lossBuffer, grad, inPlace) }
+    let (r, c) = (passedRows, passedCols)
+    switch form {
+    case .forward:
+      let total = try inPlace.storage.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
+        try withOptional(&lossBuffer) { (l) throws(SoftmaxError) in
+          if let labels {
+            try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+              try crossEntropy(logits: x, rows: r, cols: c, logitsStride: logitsStride, labels: lb, options: options, losses: l)
+            }
+          } else {
+            try targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
+              try crossEntropy(logits: x, rows: r, cols: c, logitsStride: logitsStride, targets: t, targetsStride: targets.stride,
+                               options: options, losses: l)
+            }
+          }
+        }
+      }
+      return Result(total: total, losses: lossBuffer, gradient: nil)
+    case .fused:
+      let total = try inPlace.storage.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
+        try grad.storage.withUnsafeMutableBufferPointer { (g) throws(SoftmaxError) in
+          try withOptional(&lossBuffer) { (l) throws(SoftmaxError) in
+            if let labels {
+              try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+                try crossEntropyWithGradient(logits: x, rows: r, cols: c, logitsStride: logitsStride, labels: lb, options: options,
+                                             gradientScale: scale, gradient: g, gradientStride: gradient.stride, losses: l)
+              }
+            } else {
+              try targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
+                try crossEntropyWithGradient(logits: x, rows: r, cols: c, logitsStride: logitsStride, targets: t,
+                                             targetsStride: targets.stride, options: options, gradientScale: scale, gradient: g,
+                                             gradientStride: gradient.stride, losses: l)
+              }
+            }
+          }
+        }
+      }
+      return Result(total: total, losses: lossBuffer, gradient: grad)
+    case .fusedInPlace:
+      let total = try inPlace.storage.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
+        try withOptional(&lossBuffer) { (l) throws(SoftmaxError) in
+          if let labels {
+            try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+              try crossEntropyWithGradient(logitsInPlace: x, rows: r, cols: c, stride: logitsStride, labels: lb, options: options,
+                                           gradientScale: scale, losses: l)
+            }
+          } else {
+            try targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
+              try crossEntropyWithGradient(logitsInPlace: x, rows: r, cols: c, stride: logitsStride, targets: t,
+                                           targetsStride: targets.stride, options: options, gradientScale: scale, losses: l)
+            }
+          }
+        }
+      }
+      return Result(total: total, losses: lossBuffer, gradient: inPlace)
+    case .arrays:
+      return try runArrays()
+    }
+  }
+
+  /// The array conveniences take packed rows; `cols == 0` means no rows.
+  func runArrays() throws(SoftmaxError) -> Result {
+    var x = (0..<rows).flatMap { logits.row($0) }
+    let original = x
+    do { return try arrays(&x) } catch {
+      require(sameBits(x, original), "arrays: a rejected crossEntropyWithGradient changed the logits (\(error))")
+      throw error
+    }
+  }
+
+  func arrays(_ x: inout [T]) throws(SoftmaxError) -> Result {
+    let t = (0..<rows).flatMap { targets.row($0) }
+    if let labels {
+      let l = labels.map { Int($0) } + (defect == .countMismatch ? [0] : [])
+      let losses = try crossEntropyLosses(logits: x, labels: l, cols: passedCols, options: options)
+      let total = try crossEntropy(logits: x, labels: l, cols: passedCols, options: options)
+      let fusedTotal = try crossEntropyWithGradient(logits: &x, labels: l, cols: passedCols, options: options, gradientScale: scale)
+      require(sameBits([total], [fusedTotal]), "arrays: crossEntropy \(total) differs from crossEntropyWithGradient \(fusedTotal)")
+      return Result(total: total, losses: losses, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols))
+    }
+    let tt = t + (defect == .countMismatch ? [0] : [])
+    let total = try crossEntropy(logits: x, targets: tt, cols: passedCols, options: options)
+    let fusedTotal = try crossEntropyWithGradient(logits: &x, targets: tt, cols: passedCols, options: options, gradientScale: scale)
+    require(sameBits([total], [fusedTotal]), "arrays: crossEntropy \(total) differs from crossEntropyWithGradient \(fusedTotal)")
+    return Result(total: total, losses: nil, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols))
+  }
+
+}
+
+
+struct CrossEntropyHarness<T: FuzzScalar> {
+  static func run(_ input: inout FuzzInput) {
+    let form = Form.allCases[input.int(0...3)]
+    let useLabels = input.bool()
+    var rows = input.int(0...4)
+    let cols = input.cols()
+    if form == .arrays && cols == 0 { rows = 0 }  // packed arrays of zero columns hold no rows
+    let pads = (input.int(0...3), input.int(0...3), input.int(0...3))
+    let o = input.crossEntropyOptions(T.self, cols: cols)
+    let scale = input.gradientScale(T.self)
+    let x = input.scalars(T.self, count: rows * cols)
+    var labels = input.labels(rows: rows, cols: cols, options: o)
+    let t = (0..<(rows * cols)).map { _ in input.target(T.self) }
+    let allowed: [Defect] = form == .arrays
+      ? [.negativeCols, .countMismatch, .badWeight, .badOption] + (useLabels ? [.badLabel] : [])
+      : [.negativeRows, .negativeCols, .strideTooSmall, .inputTooSmall, .outputTooSmall, .badWeight, .badOption]
+        + (useLabels ? [.badLabel] : []) + (form == .fused ? [.overlap] : [])
+    var defect = Defect.draw(&input, allowed: allowed, rows: rows, cols: cols)
+    if defect == .countMismatch && rows == 0 && !useLabels { defect = nil }  // a 0-element targets array still needs cols
+    var call = Call(
+      rows: rows, cols: cols, logits: PaddedMatrix(x, rows: rows, cols: cols, stride: cols + pads.0),
+      labels: useLabels ? labels : nil, targets: PaddedMatrix(t, rows: rows, cols: cols, stride: cols + pads.1),
+      options: o, scale: scale, gradient: PaddedMatrix(rows: rows, cols: cols, stride: cols + pads.2, slack: 1),
+      losses: input.bool() || o.reduction == .none ? [T](repeating: sentinel(T.self), count: rows + 1) : nil,
+      defect: defect, passedRows: rows, passedCols: cols, logitsStride: cols + pads.0)
+    switch defect {
+    case .negativeRows: call.passedRows = -1 - input.int(0...3)
+    case .negativeCols: call.passedCols = -1 - input.int(0...3)
+    case .strideTooSmall: call.logitsStride = input.int(0...(cols - 1))
+    case .inputTooSmall: call.logits.storage.removeLast(input.int(1...cols))
+    case .outputTooSmall:
+      if form == .fused && input.bool() { call.gradient.storage.removeLast(1 + input.int(1...cols)) }
+      else { call.losses = [T](repeating: sentinel(T.self), count: rows - 1) }
+      if form == .forward && call.losses == nil { call.losses = [] }
+    case .badLabel:
+      labels[input.int(0...(rows - 1))] = input.bool() ? Int32(cols + input.int(0...3)) : Int32(-1 - input.int(0...3))
+      call.labels = labels
+    case .badWeight:
+      var w = o.classWeights ?? [T](repeating: 1, count: cols)
+      w[input.int(0...(cols - 1))] = input.bool() ? -(T(input.byte()) + 1) / 64 : .nan
+      call.options.classWeights = w
+    case .badOption:
+      let bad: [T] = [1.5, -0.25, .nan, .infinity]
+      if input.bool() { call.options.labelSmoothing = bad[input.int(0...3)] } else { call.options.zLoss = [-1, .nan, .infinity][input.int(0...2)] }
+    default: break
+    }
+    if defect == .overlap { overlapping(call, &input); return }
+    let what = "\(T.self) CE \(form) \(useLabels ? "labels" : "targets") \(rows)x\(cols) \(o.reduction) \(o.mode) weights \(String(describing: o.classWeights?.prefix(8))) eps \(o.labelSmoothing) z \(o.zLoss) defect \(String(describing: defect))"
+    var result: Call<T>.Result?
+    let ran = expectOutcome(defect, buffers: { [call.logits.storage, call.gradient.storage, call.losses ?? []] }, what) {
+      () throws(SoftmaxError) in
+      result = try call.run(form)
+    }
+    guard ran, let result else { return }
+    if form == .fusedInPlace {  // in place must equal the separate buffer bit for bit
+      var separate = call
+      separate.logits = PaddedMatrix(x, rows: rows, cols: cols, stride: cols + pads.0)
+      separate.gradient = PaddedMatrix(rows: rows, cols: cols, stride: cols + pads.0)
+      let s = try! separate.run(.fused)
+      require(sameBits([s.total], [result.total]) && sameBits(s.losses ?? [], result.losses ?? []),
+              "\(what): in place \(result.total) differs from separate \(s.total)")
+      for r in 0..<rows { require(sameBits(s.gradient!.row(r), result.gradient!.row(r)), "\(what): in-place gradient row \(r) differs") }
+    }
+    RowChecks(call: call, x: x, what: what).check(result)
+  }
+
+  /// The gradient buffer starts one element into the logits: must be rejected untouched.
+  static func overlapping(_ call: Call<T>, _ input: inout FuzzInput) {
+    var shared = call.logits.storage + [T](repeating: sentinel(T.self), count: call.gradient.storage.count)
+    _ = expectOutcome(Defect.overlap, buffers: { [shared] }, "\(T.self) CE overlap") { () throws(SoftmaxError) in
+      try shared.withUnsafeMutableBufferPointer { (b) throws(SoftmaxError) in
+        let g = UnsafeMutableBufferPointer(rebasing: b[1...])
+        if let labels = call.labels {
+          _ = try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+            try crossEntropyWithGradient(logits: UnsafeBufferPointer(b), rows: call.rows, cols: call.cols, logitsStride: call.logitsStride,
+                                         labels: lb, options: call.options, gradient: g, gradientStride: call.gradient.stride)
+          }
+        } else {
+          _ = try call.targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
+            try crossEntropyWithGradient(logits: UnsafeBufferPointer(b), rows: call.rows, cols: call.cols, logitsStride: call.logitsStride,
+                                         targets: t, targetsStride: call.targets.stride, options: call.options, gradient: g,
+                                         gradientStride: call.gradient.stride)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// SPEC's rules on each row of a successful call.
+struct RowChecks<T: FuzzScalar> {
+  let call: Call<T>
+  let x: [T]
+  let what: String
+
+  func check(_ result: Call<T>.Result) {
+    let (rows, cols, o) = (call.rows, call.cols, call.options)
+    if let g = result.gradient, call.logits.storage.count > 0 || g.storage.count > 0 {
+      require(g.paddingIsUntouched() || g.stride == call.logits.stride, "\(what): gradient padding written")
+    }
+    if let l = result.losses, l.count > rows { require(l[rows].bits == sentinel(T.self).bits, "\(what): losses[rows] written") }
+    let plain = o.classWeights == nil && o.labelSmoothing == 0 && o.zLoss == 0
+    var allClean = true, anyCounted = false
+    for r in 0..<rows {
+      let row = Array(x[(r * cols)..<((r + 1) * cols)])
+      let label = call.labels?[r]
+      let ignored = label != nil && label == o.ignoreIndex
+      let targetsRow = call.targets.row(r)
+      let clean = !row.hasNaN && (call.labels != nil || targetsRow.allSatisfy { $0 >= 0 && $0 <= 1 })
+      allClean = allClean && clean
+      anyCounted = anyCounted || !ignored
+      let loss = result.losses?[r]
+      let grad = result.gradient?.row(r)
+      let at = "\(what) row \(r) label \(String(describing: label)) ignore \(String(describing: o.ignoreIndex)) x \(row.prefix(8)) t \(targetsRow.prefix(8))"
+      if ignored && clean {
+        require(loss == nil || loss == 0, "\(at): ignored row has loss \(loss!)")
+        require(grad == nil || grad!.allSatisfy { $0 == 0 }, "\(at): ignored row has gradient \(grad!.prefix(8))")
+        continue
+      }
+      if row.hasNaN && !ignored {
+        require(loss == nil || loss!.isNaN, "\(at): NaN row has loss \(loss!)")
+        continue
+      }
+      guard clean else { continue }
+      let m = row.max() ?? -.infinity
+      if let loss {
+        require(!loss.isNaN && loss >= 0, "\(at): loss \(loss)")
+        // A masked class with a positive coefficient (target weight, smoothing share) costs +inf;
+        // with coefficient 0 it counts as 0 (SPEC: 0 * (-inf) counts as 0).
+        let n = T(cols), eps = o.labelSmoothing
+        let maskedCosts = (0..<cols).contains { j in
+          let w = o.classWeights?[j] ?? 1
+          let target = label.map { Int($0) == j ? T(1) : 0 } ?? targetsRow[j]
+          return row[j] == -.infinity && w * ((1 - eps) * target + eps / n) > 0
+        }
+        if maskedCosts { require(loss == .infinity, "\(at): a masked class with a positive coefficient, loss \(loss)") }
+        if row.allSatisfy({ abs($0) <= 1e15 }) { require(loss.isFinite, "\(at): finite logits gave loss \(loss)") }
+        if plain, let label {
+          let oracle = Oracle.crossEntropy(logits: row, rows: 1, cols: cols, labels: [Int(label)], settings: CrossEntropySettings(o))
+          let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
+          let e = Accuracy.logScale(loss, oracle: oracle.losses[0], x: row[Int(label)], lse: lse)
+          require(e.passes, "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
+        }
+      }
+      if let grad {
+        require(!grad.hasNaN, "\(at): NaN in the gradient \(grad.prefix(8)) of a row without NaN")
+        if m == -.infinity { require(grad.allSatisfy { $0 == 0 }, "\(at): fully masked row has gradient \(grad.prefix(8))") }
+        // A masked class gets gradient 0, unless it is (part of) the target: then the finite
+        // limit, scale * (0 - its share), which pushes its logit up.
+        for j in 0..<cols where row[j] == -.infinity {
+          let w = o.classWeights?[j] ?? 1
+          let target = label.map { Int($0) == j ? T(1) : 0 } ?? targetsRow[j]
+          let share = w * ((1 - o.labelSmoothing) * target + o.labelSmoothing / T(cols))
+          if share == 0 || m == -.infinity {
+            require(grad[j] == 0, "\(at): masked class \(j) has gradient \(grad[j])")
+          } else {
+            require(grad[j].isFinite && (grad[j] == 0 || (grad[j] < 0) == (call.scale > 0)),
+                    "\(at): masked target class \(j) has gradient \(grad[j]) (scale \(call.scale))")
+          }
+        }
+        if row.allSatisfy({ abs($0) <= 1e15 }) || m == -.infinity || (label.map { row[Int($0)] == -.infinity } ?? false) && row.allSatisfy({ $0 <= 1e15 }) {
+          require(grad.allSatisfy { $0.isFinite }, "\(at): gradient not finite \(grad.prefix(8))")
+        }
+      }
+    }
+    if allClean { require(!result.total.isNaN, "\(what): total \(result.total) from rows without NaN") }
+    if allClean && !anyCounted && o.reduction != .none { require(result.total == 0, "\(what): nothing counted but total \(result.total)") }
+  }
+}

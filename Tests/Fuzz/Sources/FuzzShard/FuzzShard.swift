@@ -1,0 +1,158 @@
+import FuzzSupport
+import SoftmaxKernels
+import SoftmaxReference
+
+// A vocabulary split into 1...4 column shards: logSumExpStates per shard, merged in a fuzzed
+// order, then crossEntropyShard per shard. Summed over shards, losses and gradient columns must
+// equal the unsharded crossEntropyWithGradient within rounding; bad arguments must be rejected
+// before any write.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzShard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  fuzzFloatAndDouble(data, size, float: ShardHarness<Float>.run, double: ShardHarness<Double>.run)
+}
+
+struct ShardHarness<T: FuzzScalar> {
+  static func run(_ input: inout FuzzInput) {
+    let rows = input.int(0...4), total = input.cols(), pad = input.int(0...3)
+    let o = input.crossEntropyOptions(T.self, cols: total)
+    let scale = input.gradientScale(T.self)
+    let x = input.scalars(T.self, count: rows * total)
+    var labels = input.labels(rows: rows, cols: total, options: o)
+    // Shard boundaries: 0 = b0 <= b1 <= ... <= total.
+    var bounds = [0] + (0..<input.int(0...3)).map { _ in input.int(0...total) }.sorted() + [total]
+    bounds = bounds.sorted()
+    let shards = (0..<(bounds.count - 1)).map { bounds[$0]..<bounds[$0 + 1] }
+    let stride = total + pad
+    let logits = PaddedMatrix(x, rows: rows, cols: total, stride: stride)
+    let what = "\(T.self) shard \(rows)x\(total) shards \(shards) \(o.reduction) w \(o.classWeights != nil) eps \(o.labelSmoothing) z \(o.zLoss)"
+
+    // States per shard, merged in a fuzzed order.
+    var merged = [LogSumExpState<T>](repeating: .empty, count: rows)
+    let order = shards.indices.sorted { _, _ in input.bool() }
+    for k in order {
+      let s = shards[k]
+      var part = [LogSumExpState<T>](repeating: .empty, count: rows)
+      try! logits.storage.withUnsafeBufferPointer { xb in
+        try part.withUnsafeMutableBufferPointer { pb in
+          let view = UnsafeBufferPointer(rebasing: xb[Swift.min(s.lowerBound, xb.count)...])
+          try logSumExpStates(view, rows: rows, cols: s.count, stride: stride, into: pb)
+        }
+      }
+      merged = zip(merged, part).map { $0.merged(with: $1) }
+    }
+
+    // One bad argument, on the first shard's call.
+    let defect = Defect.draw(&input, allowed: [.negativeRows, .negativeCols, .strideTooSmall, .outputTooSmall, .badLabel, .badWeight,
+                                               .badOption, .countMismatch], rows: rows, cols: total)
+    var options = o
+    var totalCols = total, negRows = false, negCols = false, badStride: Int?, shortStates = false
+    switch defect {
+    case .negativeRows: negRows = true
+    case .negativeCols: negCols = true
+    case .strideTooSmall: badStride = input.int(0...(total - 1))
+    case .outputTooSmall: shortStates = true
+    case .badLabel: labels[input.int(0...(rows - 1))] = Int32(total + input.int(0...3))
+    case .badWeight:
+      var w = options.classWeights ?? [T](repeating: 1, count: total)
+      w[input.int(0...(total - 1))] = .nan
+      options.classWeights = w
+    case .badOption: options.labelSmoothing = 2
+    case .countMismatch: totalCols = total - 1 - input.int(0...3)  // shards past the vocabulary
+    default: break
+    }
+
+    var gradient = PaddedMatrix<T>(rows: rows, cols: total, stride: stride, slack: 1)
+    var losses = [T](repeating: 0, count: rows)
+    var sum: T = 0
+    for (k, s) in shards.enumerated() {
+      let firstCall = k == 0
+      var part = [T](repeating: sentinel(T.self), count: rows)
+      let thisDefect = firstCall ? defect : nil
+      let shardCols = firstCall && negCols ? -1 : s.count
+      let shardStride = firstCall && badStride != nil ? Swift.min(badStride!, s.count - 1) : stride
+      // A stride defect needs a nonempty first shard; a column-count defect needs the shard to reach past totalCols.
+      let effective: Defect? = switch thisDefect {
+      case .strideTooSmall: s.count > 0 ? thisDefect : nil
+      case .countMismatch: totalCols >= 0 && s.upperBound > totalCols ? thisDefect : nil
+      default: thisDefect
+      }
+      if thisDefect != nil && effective == nil { return }  // not applicable to this split: skip the input
+      let before = gradient.storage
+      let ran = expectOutcome(effective, buffers: { [logits.storage, gradient.storage, part] }, what) { () throws(SoftmaxError) in
+        let r = try logits.storage.withUnsafeBufferPointer { (xb) throws(SoftmaxError) in
+          try gradient.storage.withUnsafeMutableBufferPointer { (gb) throws(SoftmaxError) in
+            try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+              try merged.withUnsafeBufferPointer { (sb) throws(SoftmaxError) in
+                try part.withUnsafeMutableBufferPointer { (pb) throws(SoftmaxError) in
+                  let start = Swift.min(s.lowerBound, xb.count)
+                  return try crossEntropyShard(
+                    logits: UnsafeBufferPointer(rebasing: xb[start...]), rows: firstCall && negRows ? -1 : rows, cols: shardCols,
+                    stride: shardStride, columnOffset: s.lowerBound, totalCols: totalCols, labels: lb,
+                    states: UnsafeBufferPointer(rebasing: sb[0..<(firstCall && shortStates ? rows - 1 : rows)]),
+                    options: options, gradientScale: scale,
+                    gradient: UnsafeMutableBufferPointer(rebasing: gb[Swift.min(s.lowerBound, gb.count)...]), gradientStride: stride,
+                    losses: pb)
+                }
+              }
+            }
+          }
+        }
+        sum += r
+      }
+      if !ran { require(sameBits(before, gradient.storage), "\(what): rejected shard call wrote the gradient"); return }
+      for r in 0..<rows { losses[r] += part[r] }
+    }
+    require(gradient.paddingIsUntouched(), "\(what): gradient padding written")
+    compareWithWhole(x: x, logits: logits, labels: labels, options: o, scale: scale, shards: shards.count, sum: sum, losses: losses,
+                     gradient: gradient, what)
+  }
+
+  /// The sharded result against the unsharded call.
+  static func compareWithWhole(
+    x: [T], logits: PaddedMatrix<T>, labels: [Int32], options o: CrossEntropyOptions<T>, scale: T, shards: Int, sum: T,
+    losses: [T], gradient: PaddedMatrix<T>, _ what: String
+  ) {
+    let (rows, cols) = (logits.rows, logits.cols)
+    var whole = logits
+    var wholeLosses = [T](repeating: 0, count: rows)
+    let wholeTotal = try! whole.storage.withUnsafeMutableBufferPointer { xb in
+      try labels.withUnsafeBufferPointer { lb in
+        try wholeLosses.withUnsafeMutableBufferPointer { l in
+          try crossEntropyWithGradient(logitsInPlace: xb, rows: rows, cols: cols, stride: logits.stride, labels: lb, options: o,
+                                       gradientScale: scale, losses: l)
+        }
+      }
+    }
+    let eps = T.ulpOfOne
+    let maxW = Swift.max(1, o.classWeights?.max() ?? 1)
+    for r in 0..<rows {
+      let row = Array(x[(r * cols)..<((r + 1) * cols)])
+      let at = "\(what) row \(r) label \(labels[r]) x \(row.prefix(8))"
+      let (a, b) = (losses[r], wholeLosses[r])
+      if !b.isFinite || !a.isFinite {
+        require(sameBits([a], [b]) || (a.isNaN && b.isNaN), "\(at): sharded loss \(a), whole \(b)")
+        continue
+      }
+      guard o.zLoss == 0 else { continue }  // the z-loss term scales with L^2: no simple budget here
+      let lse = merged(row)
+      let mag = ([abs(b), abs(lse)] + row.map { abs($0) }).filter { $0.isFinite }.max() ?? 0
+      let budget = T(8 * (shards + 1)) * Swift.max(mag.ulp, T.leastNonzeroMagnitude) * maxW
+      require(abs(a - b) <= budget, "\(at): sharded loss \(a), whole \(b) (budget \(budget))")
+      let ga = gradient.row(r), gb = whole.row(r)
+      for j in 0..<cols {
+        let gBudget = 24 * eps * abs(scale) * maxW + 4 * T.leastNormalMagnitude * Swift.max(1, abs(scale))
+        require(abs(ga[j] - gb[j]) <= gBudget || sameBits([ga[j]], [gb[j]]),
+                "\(at): gradient column \(j) sharded \(ga[j]), whole \(gb[j]) (budget \(gBudget))")
+      }
+    }
+    if !wholeTotal.isNaN && wholeTotal.isFinite && o.zLoss == 0 {
+      let mag = Swift.max(abs(wholeTotal), (x.filter { $0.isFinite }.map { abs($0) }.max() ?? 0))
+      require(abs(sum - wholeTotal) <= T(8 * (shards + 1) * Swift.max(rows, 1)) * Swift.max(mag.ulp, T.leastNonzeroMagnitude) * maxW * 4,
+              "\(what): sharded total \(sum), whole \(wholeTotal)")
+    }
+  }
+
+  /// The row's logsumexp from the kernel (for the loss budget's scale).
+  static func merged(_ row: [T]) -> T { row.isEmpty ? -.infinity : logSumExp(row) }
+}

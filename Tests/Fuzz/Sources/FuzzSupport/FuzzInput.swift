@@ -1,0 +1,154 @@
+import SoftmaxKernels
+import SoftmaxReference
+
+/// A scalar the harnesses can build from fuzz bytes: Float and Double.
+public protocol FuzzScalar: ReferenceScalar {
+  /// The value with these low bits as its bit pattern.
+  static func fromBits(_ bits: UInt64) -> Self
+  /// The bit pattern, widened.
+  var bits: UInt64 { get }
+  /// The exponent range of finite values, subnormals included.
+  static var exponents: ClosedRange<Int> { get }
+}
+
+extension Float: FuzzScalar {
+  public static func fromBits(_ bits: UInt64) -> Float { Float(bitPattern: UInt32(truncatingIfNeeded: bits)) }
+  public static var exponents: ClosedRange<Int> { -149...127 }
+  public var bits: UInt64 { UInt64(bitPattern) }
+}
+
+extension Double: FuzzScalar {
+  public static func fromBits(_ bits: UInt64) -> Double { Double(bitPattern: bits) }
+  public static var exponents: ClosedRange<Int> { -1074...1023 }
+  public var bits: UInt64 { bitPattern }
+}
+
+/// Fuzz bytes read as a sequence of choices. Reads past the end give 0, so every byte string is a
+/// valid program and libFuzzer's mutations (insert, erase, copy) move between nearby programs.
+public struct FuzzInput {
+  private let bytes: [UInt8]
+  private var position = 0
+
+  public init(_ data: UnsafePointer<UInt8>, _ size: Int) {
+    bytes = Array(UnsafeBufferPointer(start: data, count: size))
+  }
+
+  public var isExhausted: Bool { position >= bytes.count }
+
+  public mutating func byte() -> UInt8 {
+    defer { position += 1 }
+    return position < bytes.count ? bytes[position] : 0
+  }
+
+  /// `n` bytes as a little-endian integer.
+  public mutating func bits(_ n: Int) -> UInt64 {
+    (0..<n).reduce(UInt64(0)) { v, k in v | UInt64(byte()) << (8 * UInt64(k)) }
+  }
+
+  /// An integer in `range`, from one byte (two when the range is wider than 256).
+  public mutating func int(_ range: ClosedRange<Int>) -> Int {
+    let width = UInt64(range.upperBound - range.lowerBound) + 1
+    let raw = width <= 256 ? UInt64(byte()) : bits(2)
+    return range.lowerBound + Int(raw % width)
+  }
+
+  public mutating func bool() -> Bool { byte() & 1 == 1 }
+
+  /// True with probability about `numerator / 256`.
+  public mutating func chance(_ numerator: Int) -> Bool { Int(byte()) < numerator }
+
+  /// One of the values every kernel must handle: zeros, ones, infinities, NaN, the extremes of
+  /// the range, the subnormal edge and exp's overflow and underflow thresholds.
+  public static func specials<T: FuzzScalar>(_: T.Type) -> [T] {
+    let big = T.greatestFiniteMagnitude
+    let expLimit: T = T.self == Float.self ? 88.72 : 709.78
+    let underLimit: T = T.self == Float.self ? -103.97 : -745.13
+    return [
+      0, -0.0, 1, -1, .nan, .infinity, -.infinity, big, -big, big / 2, -big / 2,
+      T.leastNormalMagnitude, T.leastNonzeroMagnitude, -T.leastNonzeroMagnitude,
+      1e30, -1e30, expLimit, -expLimit, underLimit, underLimit - 1, expLimit + 1, 1e-30, 0.5,
+    ]
+  }
+
+  /// A logit: mostly ordinary values, often masked (-inf) or special, sometimes any bit pattern
+  /// or any magnitude, sometimes a repeat of the previous value (constant rows).
+  public mutating func scalar<T: FuzzScalar>(_: T.Type, previous: T? = nil) -> T {
+    switch byte() % 10 {
+    case 0, 1, 2, 3: return T(Int8(bitPattern: byte())) / 4
+    case 4: return -.infinity
+    case 5:
+      let s = Self.specials(T.self)
+      return s[int(0...(s.count - 1))]
+    case 6: return T.fromBits(bits(MemoryLayout<T>.size))
+    case 7:
+      let e = int(T.exponents)
+      let v = T(sign: bool() ? .minus : .plus, exponent: T.Exponent(e), significand: 1 + T(byte()) / 256)
+      return v
+    case 8: return previous ?? 0
+    default: return T(Int16(truncatingIfNeeded: bits(2))) / 64
+    }
+  }
+
+  /// A probability-like target: mostly in [0, 1], sometimes any logit-like value.
+  public mutating func target<T: FuzzScalar>(_: T.Type) -> T {
+    chance(224) ? T(byte()) / 255 : scalar(T.self)
+  }
+
+  /// `count` logits: the first up to 256 read from the input, the rest repeat them cyclically so
+  /// long rows (several 8 KiB chunks, threads) cost no more bytes than short ones.
+  public mutating func scalars<T: FuzzScalar>(_: T.Type, count: Int) -> [T] {
+    var pattern: [T] = []
+    for _ in 0..<Swift.min(count, 256) { pattern.append(scalar(T.self, previous: pattern.last)) }
+    if pattern.isEmpty { return [] }
+    return (0..<count).map { pattern[$0 % pattern.count] }
+  }
+
+  /// Columns: usually 0...70 (all tails of 8 Float / 4 Double lanes), sometimes a long row that
+  /// spans several 8 KiB chunks (threads, which need 32768 elements each, are left to the TSan
+  /// test run: the row split does not change what a row computes).
+  public mutating func cols() -> Int {
+    chance(4) ? int(257...4_500) : int(0...70)
+  }
+}
+
+extension FuzzInput {
+  /// Cross-entropy options: mode, reduction, ignore index (none, in range or -100), and in about a
+  /// quarter of the calls each class weights (>= 0), label smoothing in [0, 1], z-loss.
+  public mutating func crossEntropyOptions<T: FuzzScalar>(_: T.Type, cols: Int) -> CrossEntropyOptions<T> {
+    var o = CrossEntropyOptions<T>()
+    o.mode = bool() ? .accurate : .fast
+    o.reduction = LossReduction.allCases[int(0...2)]
+    switch int(0...3) {
+    case 0 where cols > 0: o.ignoreIndex = nil
+    case 1 where cols > 0: o.ignoreIndex = Int32(int(0...(cols - 1)))
+    default: break  // -100
+    }
+    if chance(64) { o.classWeights = (0..<cols).map { _ in T(byte()) / 64 } }
+    if chance(64) { o.labelSmoothing = T(byte()) / 255 }
+    if chance(64) { o.zLoss = T(byte()) / 1024 }
+    return o
+  }
+
+  /// A gradient scale: 1, or in about a quarter of the calls a value in [-8, 8).
+  public mutating func gradientScale<T: FuzzScalar>(_: T.Type) -> T {
+    chance(64) ? T(Int8(bitPattern: byte())) / 16 : 1
+  }
+
+  /// Class labels: in range, or the ignore index in about one row in eight (always when cols is 0).
+  public mutating func labels<T: FuzzScalar>(rows: Int, cols: Int, options o: CrossEntropyOptions<T>) -> [Int32] {
+    (0..<rows).map { _ in
+      if let ignore = o.ignoreIndex, cols == 0 || chance(32) { return ignore }
+      return Int32(int(0...(cols - 1)))
+    }
+  }
+}
+
+/// The body of every harness's `LLVMFuzzerTestOneInput`: the first byte picks Float or Double,
+/// the rest drives the harness. Always returns 0 (libFuzzer's "input processed").
+public func fuzzFloatAndDouble(
+  _ data: UnsafePointer<UInt8>, _ size: Int, float: (inout FuzzInput) -> Void, double: (inout FuzzInput) -> Void
+) -> CInt {
+  var input = FuzzInput(data, size)
+  if input.bool() { float(&input) } else { double(&input) }
+  return 0
+}
