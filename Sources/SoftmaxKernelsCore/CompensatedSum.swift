@@ -116,7 +116,8 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   }
 
   /// Adds exp(x_j - m) for `n` elements, computing each group of 4 vectors in registers (for an
-  /// inlined exp; a tree of depth 2, then the compensated add, when `grouped`), and stores the
+  /// inlined exp; a tree of depth 2, then the compensated add, when `grouped`; otherwise each
+  /// vector is added compensated and its exp corrects the rounding of x - m), and stores the
   /// values to `y` when given.
   @inlinable @inline(__always)
   public mutating func addExp<M: VectorMath>(
@@ -126,7 +127,7 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
     let w = V.scalarCount
     let mv = V(repeating: m)
     @inline(__always) func e(_ k: Int) -> V {
-      let v = M.exp(M.load(x + k) - mv)
+      let v = grouped ? M.exp(M.load(x + k) - mv) : M.expOfDifference(M.load(x + k), mv)
       if let y { M.store(v, to: y + k) }
       return v
     }
@@ -148,7 +149,8 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
       i &+= w
     }
     if i < n {
-      let v = M.exp(M.load(x + i, count: n &- i, padding: -.infinity) - mv)
+      let tail = M.load(x + i, count: n &- i, padding: -.infinity)
+      let v = grouped ? M.exp(tail - mv) : M.expOfDifference(tail, mv)
       if let y { M.store(v, to: y + i, count: n &- i) }
       b.add(v)
     }

@@ -43,7 +43,14 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
     }
     // Both finite: rescale the smaller one. Ties pick the same order either way round.
     let (hi, lo) = (max > other.max || (max == other.max && excess >= other.excess)) ? (self, other) : (other, self)
-    return Self(max: hi.max, excess: hi.excess + (1 + lo.excess) * exp(lo.max - hi.max))
+    // exp(lo.max - hi.max) with the rounding of the difference put back (TwoSum), as in
+    // `expOfDifference`: the merge must not cost more accuracy than a single pass.
+    let d = lo.max - hi.max
+    let t = d - lo.max
+    let err = (lo.max - (d - t)) - (hi.max + t)
+    let f = exp(d)
+    let factor = err.isFinite ? f + f * err : f
+    return Self(max: hi.max, excess: hi.excess + (1 + lo.excess) * factor)
   }
 }
 

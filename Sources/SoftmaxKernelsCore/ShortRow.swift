@@ -41,8 +41,9 @@ extension VectorMath {
     let full = n / w, ragged = n % w != 0
     let mv = Vector(repeating: m)
     let used = full &+ (ragged ? 1 : 0)
-    let e = (exp(x.0 - mv), used > 1 ? exp(x.1 - mv) : Vector(),
-             used > 2 ? exp(x.2 - mv) : Vector(), used > 3 ? exp(x.3 - mv) : Vector())
+    // With the rounding of x - m corrected (branch-free; see `expOfDifference`).
+    let e = (expOfDifference(x.0, mv), used > 1 ? expOfDifference(x.1, mv) : Vector(),
+             used > 2 ? expOfDifference(x.2, mv) : Vector(), used > 3 ? expOfDifference(x.3, mv) : Vector())
     // Lanes of the ragged vector that repeat elements of the previous one count for nothing.
     let repeated = Vector(repeating: Scalar(ragged ? full &* w &- (n &- w) : 0))
     @inline(__always) func counted(_ v: Vector, _ k: Int) -> Vector {

@@ -32,4 +32,27 @@ struct FuzzRegressionTests {
       }
     }
   }
+
+  /// FuzzCrossEntropy, Float, fast mode: logits [-4.768662e-07, -10.5, -inf, -88.72], label 0 gave
+  /// loss 2.7536098e-05 against 2.7536083e-05 exact, 8 ulp where SPEC allows 4: x - m = -10.5 +
+  /// 4.8e-7 rounds by 4 ulp relative, and the loss is that tiny sum. Every row length takes one of
+  /// the paths (tail only, short rows, grouped and chunked long rows).
+  @Test(arguments: KernelOptions.Mode.allCases)
+  func roundingOfXMinusMaxIsCorrectedWhenTheMaxIsNearZero(mode: KernelOptions.Mode) throws {
+    let head: [Float] = [-4.768662e-07, -10.5, -.infinity, -88.72]
+    for cols in [4, 8, 13, 32, 33, 100, 3000, 5000] {
+      let row = head + [Float](repeating: -88.72, count: cols - 4)
+      let loss = try crossEntropy(logits: row, labels: [0], cols: cols, options: .init(mode: mode))
+      let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
+      let o = Oracle.crossEntropy(logits: row, rows: 1, cols: cols, labels: [0], settings: CrossEntropySettings(CrossEntropyOptions<Float>()))
+      let e = Accuracy.logScale(loss, oracle: o.losses[0], x: row[0], lse: lse)
+      #expect(e.passes, "\(mode) cols \(cols): loss \(loss) vs \(o.losses[0]), \(e.error) ulp")
+      let l = try logSumExp(row, cols: cols, options: KernelOptions(mode: mode))[0]
+      let el = Accuracy.logScale(l, oracle: lse, x: row[0], lse: lse)
+      #expect(el.passes, "\(mode) cols \(cols): lse \(l) vs \(lse), \(el.error) ulp")
+      let ls = try logSoftmax(row, cols: cols, options: KernelOptions(mode: mode))[0]
+      let es = Accuracy.logScale(ls, oracle: Oracle.logSoftmax(row, rows: 1, cols: cols)[0], x: row[0], lse: lse)
+      #expect(es.passes, "\(mode) cols \(cols): log-softmax[0] \(ls), \(es.error) ulp")
+    }
+  }
 }
