@@ -79,6 +79,22 @@ struct BackwardHarness<T: FuzzScalar> {
     guard ran else { return }
     require(dxm.paddingIsUntouched(), "\(what): gradInput padding written")
     checkRows(log: log, y: y, dy: dy, dx: dxm, fromForward: fromForward, what)
+    // gradInput may be gradOutput itself (same base and stride): the same bits.
+    if dym.stride == dxm.stride || input.bool() {
+      var shared = PaddedMatrix(dy, rows: rows, cols: cols, stride: dxm.stride)
+      try! ym.storage.withUnsafeBufferPointer { yb in
+        try shared.storage.withUnsafeMutableBufferPointer { b in
+          if log {
+            try logSoftmaxBackward(output: yb, gradOutput: UnsafeBufferPointer(b), rows: rows, cols: cols, outputStride: yStride,
+                                   gradOutputStride: dxm.stride, into: b, gradInputStride: dxm.stride)
+          } else {
+            try softmaxBackward(output: yb, gradOutput: UnsafeBufferPointer(b), rows: rows, cols: cols, outputStride: yStride,
+                                gradOutputStride: dxm.stride, into: b, gradInputStride: dxm.stride)
+          }
+        }
+      }
+      for r in 0..<rows { require(sameBits(shared.row(r), dxm.row(r)), "\(what): gradInput over gradOutput differs in row \(r)") }
+    }
   }
 
   /// NaN in dy reaches the whole row; on a forward output with moderate dy the result is finite
