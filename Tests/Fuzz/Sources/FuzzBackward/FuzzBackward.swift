@@ -17,7 +17,7 @@ struct BackwardHarness<T: FuzzScalar> {
     let pads = (input.int(0...3), input.int(0...3), input.int(0...3))
     let x = input.scalars(T.self, count: rows * cols)
     // y: the forward output of x (valid), or the raw values.
-    let fromForward = input.chance(192)
+    let fromForward = !input.chance(64)
     let y = fromForward ? (log ? try! logSoftmax(x, cols: cols) : try! softmax(x, cols: cols)) : x
     let dy = input.scalars(T.self, count: rows * cols)
     let defect = Defect.draw(&input, allowed: arrays ? [.negativeCols, .countMismatch]

@@ -54,8 +54,9 @@ public struct FuzzInput {
 
   public mutating func bool() -> Bool { byte() & 1 == 1 }
 
-  /// True with probability about `numerator / 256`.
-  public mutating func chance(_ numerator: Int) -> Bool { Int(byte()) < numerator }
+  /// True with probability about `numerator / 256`; false past the end of the input (reads
+  /// there give 0), so short inputs stay small and valid.
+  public mutating func chance(_ numerator: Int) -> Bool { Int(byte()) >= 256 - numerator }
 
   /// One of the values every kernel must handle: zeros, ones, infinities, NaN, the extremes of
   /// the range, the subnormal edge and exp's overflow and underflow thresholds.
@@ -91,7 +92,7 @@ public struct FuzzInput {
 
   /// A probability-like target: mostly in [0, 1], sometimes any logit-like value.
   public mutating func target<T: FuzzScalar>(_: T.Type) -> T {
-    chance(224) ? T(byte()) / 255 : scalar(T.self)
+    chance(32) ? scalar(T.self) : T(byte()) / 255
   }
 
   /// `count` logits: the first up to 256 read from the input, the rest repeat them cyclically so
