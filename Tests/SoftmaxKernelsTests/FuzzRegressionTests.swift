@@ -55,4 +55,20 @@ struct FuzzRegressionTests {
       #expect(es.passes, "\(mode) cols \(cols): log-softmax[0] \(ls), \(es.error) ulp")
     }
   }
+
+  /// FuzzForward, Double: log-softmax of x = 2.2250738585072014e-308 (leastNormal) beside logits
+  /// near -741, whose exps underflow to subnormals: y = -2.7e-323 came out as -6e-323, 6.5 units
+  /// of 4.9e-324 where SPEC's 4 ulp(max(|x|, |lse|)) allows 4. Each underflowing term carries up
+  /// to one subnormal unit; a documented limit (README, Robustness), pinned here at 4 units plus
+  /// one per underflowing term, so that it cannot grow unnoticed.
+  @Test(arguments: KernelOptions.Mode.allCases)
+  func logScaleNearLeastNormalStaysWithinTheSubnormalAllowance(mode: KernelOptions.Mode) throws {
+    for k in [1, 3, 11, 40] {
+      let row = [Double.leastNormalMagnitude] + (0..<k).map { -741 - Double($0) / 8 }
+      let y = try logSoftmax(row, cols: row.count, options: KernelOptions(mode: mode))
+      let o = Oracle.logSoftmax(row, rows: 1, cols: row.count)
+      let err = abs(Float80(y[0]) - o[0]) / Float80(Double.leastNonzeroMagnitude)
+      #expect(err <= Float80(4 + k), "\(mode) k \(k): \(y[0]) vs \(o[0]), \(err) subnormal units")
+    }
+  }
 }

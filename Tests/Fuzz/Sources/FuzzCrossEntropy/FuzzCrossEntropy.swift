@@ -29,7 +29,12 @@ struct Call<T: FuzzScalar> {
   var passedRows: Int, passedCols: Int, logitsStride: Int
 
   /// What the caller gets back.
-  struct Result { var total: T; var losses: [T]?; var gradient: PaddedMatrix<T>? }
+  struct Result {
+    var total: T; var losses: [T]?; var gradient: PaddedMatrix<T>?
+    /// The array forms' second total (crossEntropyWithGradient's; the forward-only kernel may
+    /// round differently): checked against the oracle like `total`.
+    var otherTotal: T? = nil
+  }
 
   /// Calls the API; the buffers it wrote are written back to `self` (also when it throws).
   mutating func run(_ form: Form) throws(SoftmaxError) -> Result {
@@ -114,14 +119,12 @@ struct Call<T: FuzzScalar> {
       let fusedTotal = try crossEntropyWithGradient(logits: &x, labels: l, cols: passedCols, options: options, gradientScale: scale)
       let losses = try crossEntropyLosses(logits: original, labels: l, cols: passedCols, options: options)
       let total = try crossEntropy(logits: original, labels: l, cols: passedCols, options: options)
-      require(sameBits([total], [fusedTotal]), "arrays: crossEntropy \(total) differs from crossEntropyWithGradient \(fusedTotal)")
-      return Result(total: total, losses: losses, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols))
+      return Result(total: total, losses: losses, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols), otherTotal: fusedTotal)
     }
     let tt = t + (defect == .countMismatch ? [0] : [])
     let fusedTotal = try crossEntropyWithGradient(logits: &x, targets: tt, cols: passedCols, options: options, gradientScale: scale)
     let total = try crossEntropy(logits: original, targets: tt, cols: passedCols, options: options)
-    require(sameBits([total], [fusedTotal]), "arrays: crossEntropy \(total) differs from crossEntropyWithGradient \(fusedTotal)")
-    return Result(total: total, losses: nil, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols))
+    return Result(total: total, losses: nil, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols), otherTotal: fusedTotal)
   }
 
 }
@@ -274,7 +277,7 @@ struct RowChecks<T: FuzzScalar> {
           let oracle = Oracle.crossEntropy(logits: row, rows: 1, cols: cols, labels: [Int(label)], settings: CrossEntropySettings(o))
           let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
           let e = Accuracy.logScale(loss, oracle: oracle.losses[0], x: row[Int(label)], lse: lse)
-          require(e.passes, "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
+          require(e.passes || e.error <= e.bound + RowContract.subnormalSlack(row, unit: RowContract.logScaleUnit(row[Int(label)], lse)), "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
         }
       }
       if let grad {
@@ -367,6 +370,10 @@ struct RowChecks<T: FuzzScalar> {
     // near greatestFiniteMagnitude times a class weight > 1) makes the mean +inf even when the
     // exact mean is representable.
     let rowOverflows = ora.losses.contains { $0.isFinite && !T($0).isFinite }
+    for other in [result.otherTotal].compactMap({ $0 }) {
+      require(close(T.Wide(other), ora.loss, tol) || (rowOverflows && other == .infinity),
+              "\(what): crossEntropyWithGradient total \(other) vs oracle \(ora.loss) (tolerance \(tol))")
+    }
     require(close(T.Wide(result.total), ora.loss, tol) || (rowOverflows && result.total == .infinity), "\(what): total \(result.total) vs oracle \(ora.loss) (tolerance \(tol))")
   }
 
