@@ -33,7 +33,7 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// and fully masked states are neutral; +inf counts add; NaN wins. Commutative, and associative
   /// within a few ulps of the excess.
   @inlinable
-  public func merged(with other: Self, exp: (Scalar) -> Scalar) -> Self {
+  public func merged(with other: Self, expOfDifference: (Scalar, Scalar) -> Scalar) -> Self {
     if max.isNaN || other.max.isNaN || excess.isNaN || other.excess.isNaN { return Self(max: .nan, excess: .nan) }
     if max == -.infinity { return other }
     if other.max == -.infinity { return self }
@@ -43,14 +43,9 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
     }
     // Both finite: rescale the smaller one. Ties pick the same order either way round.
     let (hi, lo) = (max > other.max || (max == other.max && excess >= other.excess)) ? (self, other) : (other, self)
-    // exp(lo.max - hi.max) with the rounding of the difference put back (TwoSum), as in
-    // `expOfDifference`: the merge must not cost more accuracy than a single pass.
-    let d = lo.max - hi.max
-    let t = d - lo.max
-    let err = (lo.max - (d - t)) - (hi.max + t)
-    let f = exp(d)
-    let factor = err.isFinite ? f + f * err : f
-    return Self(max: hi.max, excess: hi.excess + (1 + lo.excess) * factor)
+    // exp(lo.max - hi.max) with the rounding of the difference put back (`expOfDifference`):
+    // the merge must not cost more accuracy than a single pass.
+    return Self(max: hi.max, excess: hi.excess + (1 + lo.excess) * expOfDifference(lo.max, hi.max))
   }
 }
 
@@ -87,7 +82,7 @@ extension VectorMath {
   /// `a` merged with `b`, rescaling with this backend's exp.
   @inlinable @inline(__always)
   public static func merge(_ a: LogSumExpPartial<Scalar>, _ b: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
-    a.merged(with: b, exp: { exp($0) })
+    a.merged(with: b, expOfDifference: { expOfDifference(Vector(repeating: $0), Vector(repeating: $1))[0] })
   }
 }
 

@@ -38,10 +38,15 @@ public enum Accuracy {
   /// A true value beyond `T`'s range must come out as the infinity it rounds to.
   public static func logScale<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, lse: T.Wide) -> ElementError {
     if let exact = nonFinite(y, T.Wide(T(o))) { return exact }
+    return ElementError(error: Double(abs(T.Wide(y) - o) / logScaleUnit(x: x, lse: lse)), bound: 4)
+  }
+
+  /// The unit of `logScale`: ulp(max(|x|, |lse|)) in `T` (greatestFinite's ulp past the range,
+  /// at least the least nonzero magnitude).
+  public static func logScaleUnit<T: ReferenceScalar>(x: T, lse: T.Wide) -> T.Wide {
     let scale = Swift.max(abs(x), abs(T(lse)))
     let ulp = T.Wide(scale.isFinite ? scale.ulp : T.greatestFiniteMagnitude.ulp)
-    let unit = Swift.max(ulp, T.Wide(T.leastNonzeroMagnitude))
-    return ElementError(error: Double(abs(T.Wide(y) - o) / unit), bound: 4)
+    return Swift.max(ulp, T.Wide(T.leastNonzeroMagnitude))
   }
 
   /// Exact comparison for non-finite results (NaN must meet NaN, inf the same inf).

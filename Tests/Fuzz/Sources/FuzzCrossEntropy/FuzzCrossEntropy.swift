@@ -277,7 +277,7 @@ struct RowChecks<T: FuzzScalar> {
           let oracle = Oracle.crossEntropy(logits: row, rows: 1, cols: cols, labels: [Int(label)], settings: CrossEntropySettings(o))
           let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
           let e = Accuracy.logScale(loss, oracle: oracle.losses[0], x: row[Int(label)], lse: lse)
-          require(e.passes || e.error <= e.bound + RowContract.subnormalSlack(row, unit: RowContract.logScaleUnit(row[Int(label)], lse)), "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
+          require(e.passes || e.error <= e.bound + RowContract.subnormalSlack(row, unit: Accuracy.logScaleUnit(x: row[Int(label)], lse: lse)), "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
         }
       }
       if let grad {

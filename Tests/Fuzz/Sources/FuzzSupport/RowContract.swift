@@ -42,13 +42,6 @@ public enum RowContract {
     return Double(T.Wide(k) * T.Wide(T.leastNonzeroMagnitude) / unit)
   }
 
-  /// The unit of `Accuracy.logScale` for x_j and lse.
-  public static func logScaleUnit<T: FuzzScalar>(_ x: T, _ lse: T.Wide) -> T.Wide {
-    let scale = Swift.max(abs(x), abs(T(lse)))
-    let ulp = T.Wide(scale.isFinite ? scale.ulp : T.greatestFiniteMagnitude.ulp)
-    return Swift.max(ulp, T.Wide(T.leastNonzeroMagnitude))
-  }
-
   public static func logSoftmax<T: FuzzScalar>(x: [T], y: [T], _ what: String) {
     let o = Oracle.logSoftmax(x, rows: 1, cols: x.count)
     let lse = Oracle.logSumExp(x, rows: 1, cols: x.count).first ?? -.infinity
@@ -60,7 +53,7 @@ public enum RowContract {
       require(!y[j].isNaN && y[j] <= 0, "\(what): log-probability y[\(j)] = \(y[j]) (x = \(x[j]))")
       if x[j] == -.infinity { require(y[j] == -.infinity, "\(what): masked y[\(j)] = \(y[j])") }
       let e = Accuracy.logScale(y[j], oracle: o[j], x: x[j], lse: lse)
-      require(e.passes || e.error <= e.bound + subnormalSlack(x, unit: logScaleUnit(x[j], lse)), "\(what): y[\(j)] = \(y[j]) vs oracle \(o[j]) (x = \(x[j]), lse = \(lse)): \(e.error) > \(e.bound)")
+      require(e.passes || e.error <= e.bound + subnormalSlack(x, unit: Accuracy.logScaleUnit(x: x[j], lse: lse)), "\(what): y[\(j)] = \(y[j]) vs oracle \(o[j]) (x = \(x[j]), lse = \(lse)): \(e.error) > \(e.bound)")
     }
   }
 
@@ -70,6 +63,6 @@ public enum RowContract {
     if x.hasNaN { require(lse.isNaN, "\(what): NaN row gave lse \(lse)"); return }
     require(!lse.isNaN && (x.isEmpty || lse >= m), "\(what): lse \(lse) below the max \(m)")
     let e = Accuracy.logScale(lse, oracle: o, x: m, lse: o)
-    require(e.passes || e.error <= e.bound + subnormalSlack(x, unit: logScaleUnit(m, o)), "\(what): lse \(lse) vs oracle \(o): \(e.error) > \(e.bound) (x \(x.prefix(40)))")
+    require(e.passes || e.error <= e.bound + subnormalSlack(x, unit: Accuracy.logScaleUnit(x: m, lse: o)), "\(what): lse \(lse) vs oracle \(o): \(e.error) > \(e.bound) (x \(x.prefix(40)))")
   }
 }
