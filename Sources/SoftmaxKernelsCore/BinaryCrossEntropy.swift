@@ -22,6 +22,7 @@ extension VectorMath {
     var total = LossSum<Scalar>()
     guard n > 0 else { return total }
     let one = Vector(repeating: 1), zero = Vector(), sv = Vector(repeating: scale)
+    let shrink = Vector(repeating: LossSum<Scalar>.shrink)
     @inline(__always) func element(_ xv: Vector, _ tv: Vector, _ pw: Vector) -> (loss: Vector, grad: Vector) {
       let ax = max(xv, -xv)
       let e = exp(-ax)
@@ -35,16 +36,17 @@ extension VectorMath {
     }
     for r in 0..<x.rows {
       let xr = x.row(r), tr = t.row(r), lr = losses?.row(r), gr = gradient?.row(r)
-      // `plain` is an uncompensated witness: every loss is >= 0, so if the compensated sum is NaN
-      // while the plain one is not, a term was +inf (compensation met inf - inf) and so is the sum.
-      var s = CompensatedSum<Vector>(), plain = Vector()
+      // `scaled` = sum of loss * shrink, uncompensated: the row's sum for a mean when the plain sum
+      // overflows, and a witness: every loss is >= 0, so if the compensated sum is NaN while the
+      // scaled one is not, a term (or the sum) was past the range (compensation met inf - inf).
+      var s = CompensatedSum<Vector>(), scaled = Vector()
       var i = 0
       while i &+ w <= n {
         let (l, g) = element(load(xr + i), load(tr + i), weightsAt(posWeight, i))
         if let lr { store(l, to: lr + i) }
         if let gr { store(g, to: gr + i) }
         s.add(l)
-        plain += l
+        scaled += l * shrink
         i &+= w
       }
       if i < n {
@@ -56,9 +58,10 @@ extension VectorMath {
         // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
         let lm = zeroWhereZero(tailOnes(c), else: l)
         s.add(lm)
-        plain += lm
+        scaled += lm * shrink
       }
-      total.add(finiteOrInfinite(s.total(merging: CompensatedSum()), unless: plain.sum()))
+      let scaledTotal = scaled.sum()
+      total.add(RowLoss(value: finiteOrInfinite(s.total(merging: CompensatedSum()), unless: scaledTotal), scaled: scaledTotal))
     }
     return total
   }

@@ -8,28 +8,40 @@
 // smoothing / target sums from the same loads. Forward-only with class labels and no smoothing
 // reads just x_t after the first two.
 
-/// The sum of the per-row losses of a call, and the same sum scaled down by 2^-(maxExponent / 2)
-/// so that a mean of huge finite losses (whose plain sum overflows) is still finite.
+/// The sum of the per-row losses of a call, and the same sum scaled down by
+/// `shrink` = 2^-(maxExponent / 2), so that a mean of huge losses (whose plain sum, or a single
+/// row's loss, overflows) is still finite whenever the exact mean is representable.
 @frozen
 public struct LossSum<Scalar: BinaryFloatingPoint> {
   /// sum_r loss_r.
   public var plain = CompensatedScalarSum<Scalar>()
-  /// sum_r loss_r * 2^-(maxExponent / 2).
+  /// sum_r loss_r * shrink, each term scaled before it could overflow.
   public var scaled = CompensatedScalarSum<Scalar>()
-  /// A loss was +-inf or NaN (then the plain sum is the answer).
+  /// A scaled loss was +-inf or NaN: the loss is not finite mathematically (then the plain sum
+  /// is the answer).
   public var nonFinite = false
 
   @inlinable
   public init() {}
 
+  /// 2^-(maxExponent / 2): the scale of `scaled`.
   @inlinable
-  static var shrink: Scalar { Scalar(sign: .plus, exponent: -(Scalar.greatestFiniteMagnitude.exponent / 2), significand: 1) }
+  public static var shrink: Scalar {
+    Scalar(sign: .plus, exponent: -(Scalar.greatestFiniteMagnitude.exponent / 2), significand: 1)
+  }
 
+  /// Adds a loss that is the rounded exact value (+inf only where it is mathematically infinite).
   @inlinable @inline(__always)
   public mutating func add(_ x: Scalar) {
-    plain.add(x)
-    scaled.add(x * Self.shrink)
-    if !x.isFinite { nonFinite = true }
+    add(RowLoss(value: x, scaled: x * Self.shrink))
+  }
+
+  /// Adds a loss with its scaled form (`value` may be +inf past the range while `scaled` is finite).
+  @inlinable @inline(__always)
+  public mutating func add(_ x: RowLoss<Scalar>) {
+    plain.add(x.value)
+    scaled.add(x.scaled)
+    if !x.scaled.isFinite { nonFinite = true }
   }
 
   /// sum_r loss_r.
@@ -44,6 +56,50 @@ public struct LossSum<Scalar: BinaryFloatingPoint> {
     if m.isFinite || nonFinite { return m }
     return (scaled.total / d) / Self.shrink
   }
+}
+
+/// One row's loss, built term by term both as is (`value`, rounded: +inf past the range) and times
+/// `LossSum.shrink` (`scaled`, finite for any term below 2^(maxExponent / 2) times the range), so a
+/// reduction can divide a row loss that overflows back into range.
+@frozen
+public struct RowLoss<Scalar: BinaryFloatingPoint> {
+  public var value: Scalar
+  public var scaled: Scalar
+
+  @inlinable @inline(__always)
+  public init(value: Scalar = 0, scaled: Scalar = 0) {
+    self.value = value
+    self.scaled = scaled
+  }
+
+  /// A loss that cannot overflow (or is not finite): scaled is value * shrink.
+  @inlinable @inline(__always)
+  public init(_ value: Scalar) { self.init(value: value, scaled: value * LossSum<Scalar>.shrink) }
+
+  /// Adds a * (2 h) where h is finite whenever the term is at most twice the range.
+  @inlinable @inline(__always)
+  public mutating func add(_ a: Scalar, timesTwice h: Scalar) {
+    value += 2 * (a * h)
+    scaled += a * (h * (2 * LossSum<Scalar>.shrink))
+  }
+
+  /// Adds 2 h, given h and h * shrink (from a `GapSum`).
+  @inlinable @inline(__always)
+  public mutating func add(twice h: Scalar, scaledHalf hs: Scalar) {
+    value += 2 * h
+    scaled += 2 * hs
+  }
+
+  /// Adds z L^2 (the z-loss term).
+  @inlinable @inline(__always)
+  public mutating func add(_ z: Scalar, timesSquareOf l: Scalar) {
+    value += z * l * l
+    scaled += z * l * (l * LossSum<Scalar>.shrink)
+  }
+
+  /// A NaN loss (the row holds a NaN).
+  @inlinable
+  public static var nan: Self { Self(value: .nan, scaled: .nan) }
 }
 
 extension VectorMath {
@@ -67,7 +123,7 @@ extension VectorMath {
     _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
     _ p: CrossEntropyParameters<Scalar>, sliceWeightSum: Scalar, scale: Scalar,
     gradient g: UnsafeMutablePointer<Scalar>?
-  ) -> Scalar {
+  ) -> RowLoss<Scalar> {
     let eps = p.labelSmoothing, z = p.zLoss
     let inSlice = t >= offset && t < offset &+ n
     let wt = p.weights.map { $0[t] } ?? 1
@@ -75,32 +131,39 @@ extension VectorMath {
     let soft = eps / Scalar(p.classes)  // times w_j: weight of the uniform part
     let sliceWeights = p.weights.map { $0 + offset }
     guard s.max.isFinite else {
-      return nonFiniteLabelSlice(x, count: n, offset: offset, label: t, state: s, p, scale: scale, gradient: g)
+      return RowLoss(nonFiniteLabelSlice(x, count: n, offset: offset, label: t, state: s, p, scale: scale, gradient: g))
     }
     let m = s.max, lp = log1p(s.excess), lse = m + lp
     let xt = inSlice ? x[t &- offset] : 0  // read before the gradient may overwrite it
-    var loss: Scalar = 0
+    var loss = RowLoss<Scalar>()
     if inSlice {
-      // 2 (hard ((m/2 - x_t/2) + lp/2)): finite whenever the exact value is.
-      if hard != 0 { loss += 2 * (hard * ((m / 2 - xt / 2) + lp / 2)) }
-      if z != 0 { loss += z * lse * lse }
+      // hard * 2 ((m/2 - x_t/2) + lp/2): the half is finite whenever the exact value is.
+      if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
+      if z != 0 { loss.add(z, timesSquareOf: lse) }
     }
-    var gap: Scalar = 0
+    // The gap terms sum to at most f W_slice times the largest finite value.
+    let alsoScaled = !(soft * sliceWeightSum <= 0.5)
+    var gap: (plain: Scalar, scaled: Scalar) = (0, 0)
     if let g {
       let sum = 1 + s.excess
       let a = scale * (hard + soft * p.weightSum) / sum, c = 2 * z * scale / sum
       let b = scale * soft
       gap = labelGradient(
         x, count: n, minus: m, expTimes: a, plus: c, times: lse, weightsTimes: b, weights: sliceWeights, to: g,
-        accumulateGap: eps != 0, gapFactor: soft)
+        accumulateGap: eps != 0, gapFactor: soft, alsoScaled: alsoScaled)
       if inSlice {
         g[t &- offset] = (ExpFactor<Self>.scalar(exp(xt - m), a, plus: c, times: lse) - wt * b) - scale * hard
       }
     } else if eps != 0 {
-      gap = weightedGapSum(x, count: n, from: m, weights: sliceWeights, factor: soft)
+      gap = weightedGapSum(x, count: n, from: m, weights: sliceWeights, factor: soft, alsoScaled: alsoScaled)
     }
     // gap is half of eps/C sum_j w_j (m - x_j).
-    if eps != 0 { loss += 2 * (finiteOrInfinite(gap, unless: s.excess) + soft * ((lp / 2) * sliceWeightSum)) }
+    if eps != 0 {
+      let rest = soft * ((lp / 2) * sliceWeightSum)
+      loss.add(
+        twice: finiteOrInfinite(gap.plain, unless: s.excess) + rest,
+        scaledHalf: finiteOrInfinite(gap.scaled, unless: s.excess) + rest * LossSum<Scalar>.shrink)
+    }
     // A NaN in the row (the max skips it, the sum does not) makes the loss NaN even when every
     // coefficient is 0.
     return s.excess.isNaN ? .nan : loss
@@ -110,15 +173,16 @@ extension VectorMath {
   /// element: max; exp(x_j - m) stored into the gradient row while summing (as softmax does);
   /// then one pass scaling it by scale * (w_t + 2 z L) / sum, and g_t -= scale * w_t. Same three
   /// passes over memory as `labelSliceLoss`, no weights read per element. `g` may be `x` (x_t is
-  /// read first). Returns nil, having written nothing, for a row whose max is not finite (the
-  /// caller takes the general path).
+  /// read first). Returns nil, having written nothing, for a row whose max is not finite or is
+  /// within 2^p of leastNormal (`excessNearLeastNormal` needs the logits after the sum; the caller
+  /// takes the general path).
   @inlinable @inline(__always)
   public static func labelGradientWithoutSmoothing(
     _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
     gradient g: UnsafeMutablePointer<Scalar>
-  ) -> Scalar? {
+  ) -> RowLoss<Scalar>? {
     let m = rowMax(x, count: n)
-    guard m.isFinite else { return nil }
+    guard m.isFinite, abs(m) >= nearLeastNormal else { return nil }
     let xt = x[t]
     let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g)
     guard !excess.isNaN else {  // a NaN in the row
@@ -129,10 +193,10 @@ extension VectorMath {
     let lp = log1p(excess), lse = m + lp, sum = 1 + excess
     Self.scale(g, by: ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse), count: n)
     g[t] = g[t] - scale * hard
-    var loss: Scalar = 0
-    // 2 (hard ((m/2 - x_t/2) + lp/2)): finite whenever the exact value is (as in labelSliceLoss).
-    if hard != 0 { loss += 2 * (hard * ((m / 2 - xt / 2) + lp / 2)) }
-    if z != 0 { loss += z * lse * lse }
+    var loss = RowLoss<Scalar>()
+    // As in labelSliceLoss.
+    if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
+    if z != 0 { loss.add(z, timesSquareOf: lse) }
     return loss
   }
 
@@ -198,7 +262,7 @@ extension VectorMath {
       if let g = gradient?.row(r), p.labelSmoothing == 0, n > 0,
         let loss = labelGradientWithoutSmoothing(xr, count: n, label: Int(t), p, scale: scale, gradient: g)
       {
-        losses?[r] = loss
+        losses?[r] = loss.value
         total.add(loss)
         continue
       }
@@ -206,7 +270,7 @@ extension VectorMath {
       let loss = labelSliceLoss(
         xr, count: n, offset: 0, label: Int(t), state: s, p, sliceWeightSum: p.weightSum, scale: scale,
         gradient: gradient?.row(r))
-      losses?[r] = loss
+      losses?[r] = loss.value
       total.add(loss)
     }
     return total
@@ -227,20 +291,23 @@ extension VectorMath {
       let xr = x.row(r), pr = targets.row(r), gr = gradient?.row(r)
       let s = logSumExpPartial(xr, count: n)
       let q = targetMass(pr, count: n, keep: keep, floor: floor, weights: p.weights)
-      var loss: Scalar
+      var loss = RowLoss<Scalar>()
       if s.max.isFinite {
         let m = s.max, lp = log1p(s.excess), lse = m + lp
         let sum = 1 + s.excess
         let gap = targetPass(
           xr, pr, count: n, minus: m, keep: keep, floor: floor, weights: p.weights, expTimes: scale * q / sum,
-          plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr)
-        let zTerm = z != 0 ? z * lse * lse : 0
+          plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr, alsoScaled: !(q <= 0.5))
         // gap is half of sum_j c_j (m - x_j).
-        loss = 2 * (finiteOrInfinite(gap, unless: s.excess + q) + (lp / 2) * q) + zTerm
+        let rest = (lp / 2) * q
+        loss.add(
+          twice: finiteOrInfinite(gap.plain, unless: s.excess + q) + rest,
+          scaledHalf: finiteOrInfinite(gap.scaled, unless: s.excess + q) + rest * LossSum<Scalar>.shrink)
+        if z != 0 { loss.add(z, timesSquareOf: lse) }
       } else {
-        loss = nonFiniteTargetRow(xr, pr, count: n, state: s, keep: keep, floor: floor, mass: q, p, scale: scale, gradient: gr)
+        loss = RowLoss(nonFiniteTargetRow(xr, pr, count: n, state: s, keep: keep, floor: floor, mass: q, p, scale: scale, gradient: gr))
       }
-      losses?[r] = loss
+      losses?[r] = loss.value
       total.add(loss)
     }
     return total

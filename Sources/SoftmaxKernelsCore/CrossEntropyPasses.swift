@@ -33,6 +33,38 @@ public struct ExpFactor<M: VectorMath> {
   }
 }
 
+/// The compensated sum of a row's gap terms c_j (m - x_j) / 2 (two accumulators, for the two
+/// unrolled halves of a pass). When the coefficients of the row sum past 1/2 the exact sum may
+/// pass the largest finite value for finite logits, so the terms are also summed times
+/// `LossSum.shrink`: the row's scaled loss (a mean stays finite when the exact one is). Rows whose
+/// coefficients sum to at most 1/2 (and any row with the flag off) pay one predicted branch per vector.
+@frozen
+public struct GapSum<M: VectorMath> {
+  public var first = CompensatedSum<M.Vector>(), second = CompensatedSum<M.Vector>()
+  public var scaled = CompensatedSum<M.Vector>()
+  public let alsoScaled: Bool
+
+  /// `alsoScaled` when the coefficients c_j of the row sum past 1/2.
+  @inlinable @inline(__always)
+  public init(alsoScaled: Bool) { self.alsoScaled = alsoScaled }
+
+  /// Adds the terms c * d (0 where c is 0, even where d is inf) to the first (or the second)
+  /// accumulator; d is finite or +inf, c * d may overflow where (c shrink) d does not.
+  @inlinable @inline(__always)
+  public mutating func add(_ c: M.Vector, times d: M.Vector, second toSecond: Bool = false) {
+    let v = M.zeroWhereZero(c, else: c * d)
+    if toSecond { second.add(v) } else { first.add(v) }
+    if alsoScaled { scaled.add(M.zeroWhereZero(c, else: (c * M.Vector(repeating: LossSum<M.Scalar>.shrink)) * d)) }
+  }
+
+  /// The sum, and the sum times `LossSum.shrink` (finite whenever the scaled exact sum is).
+  @inlinable @inline(__always)
+  public var total: (plain: M.Scalar, scaled: M.Scalar) {
+    let plain = first.total(merging: second)
+    return (plain, alsoScaled ? scaled.total(merging: CompensatedSum()) : plain * LossSum<M.Scalar>.shrink)
+  }
+}
+
 extension VectorMath {
   /// y_j = y_j * f in place for the gradient factor `f` (see `ExpFactor`).
   @inlinable @inline(__always)
@@ -78,28 +110,29 @@ extension VectorMath {
   /// smoothing) is applied per term so that the sum does not overflow before it.
   @inlinable @inline(__always)
   public static func weightedGapSum(
-    _ x: UnsafePointer<Scalar>, count n: Int, from m: Scalar, weights: UnsafePointer<Scalar>?, factor f: Scalar
-  ) -> Scalar {
+    _ x: UnsafePointer<Scalar>, count n: Int, from m: Scalar, weights: UnsafePointer<Scalar>?, factor f: Scalar,
+    alsoScaled: Bool
+  ) -> (plain: Scalar, scaled: Scalar) {
     let w = width
     let hv = Vector(repeating: m * (f / 2)), half = Vector(repeating: f / 2)
-    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    var s = GapSum<Self>(alsoScaled: alsoScaled)
     var i = 0
     while i &+ 2 &* w <= n {
       let w0 = weightsAt(weights, i), w1 = weightsAt(weights, i &+ w)
-      s0.add(zeroWhereZero(w0, else: w0 * (hv - load(x + i) * half)))
-      s1.add(zeroWhereZero(w1, else: w1 * (hv - load(x + (i &+ w)) * half)))
+      s.add(w0, times: hv - load(x + i) * half)
+      s.add(w1, times: hv - load(x + (i &+ w)) * half, second: true)
       i &+= 2 &* w
     }
     if i &+ w <= n {
       let w0 = weightsAt(weights, i)
-      s0.add(zeroWhereZero(w0, else: w0 * (hv - load(x + i) * half)))
+      s.add(w0, times: hv - load(x + i) * half)
       i &+= w
     }
     if i < n {
       let w0 = weightsAt(weights, i, count: n &- i)
-      s1.add(zeroWhereZero(w0, else: w0 * (hv - load(x + i, count: n &- i, padding: m) * half)))
+      s.add(w0, times: hv - load(x + i, count: n &- i, padding: m) * half, second: true)
     }
-    return s0.total(merging: s1)
+    return s.total
   }
 
   /// The class-label gradient pass: g_j = exp(x_j - m) * (a + c * l) - w_j * b for `n` elements (`g` may be
@@ -109,13 +142,14 @@ extension VectorMath {
   public static func labelGradient(
     _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, expTimes a: Scalar, plus c: Scalar, times l: Scalar,
     weightsTimes b: Scalar,
-    weights: UnsafePointer<Scalar>?, to g: UnsafeMutablePointer<Scalar>, accumulateGap: Bool, gapFactor f: Scalar
-  ) -> Scalar {
+    weights: UnsafePointer<Scalar>?, to g: UnsafeMutablePointer<Scalar>, accumulateGap: Bool, gapFactor f: Scalar,
+    alsoScaled: Bool
+  ) -> (plain: Scalar, scaled: Scalar) {
     let w = width
     let mv = Vector(repeating: m), bv = Vector(repeating: b)
     let hv = Vector(repeating: m * (f / 2)), half = Vector(repeating: f / 2)
     let ea = ExpFactor<Self>(a, plus: c, times: l)
-    var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
+    var s = GapSum<Self>(alsoScaled: alsoScaled)
     var i = 0
     while i &+ 2 &* w <= n {
       let x0 = load(x + i), x1 = load(x + (i &+ w))
@@ -123,23 +157,23 @@ extension VectorMath {
       store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
       store(ea.times(exp(x1 - mv)) - w1 * bv, to: g + (i &+ w))
       if accumulateGap {
-        s0.add(zeroWhereZero(w0, else: w0 * (hv - x0 * half)))
-        s1.add(zeroWhereZero(w1, else: w1 * (hv - x1 * half)))
+        s.add(w0, times: hv - x0 * half)
+        s.add(w1, times: hv - x1 * half, second: true)
       }
       i &+= 2 &* w
     }
     if i &+ w <= n {
       let x0 = load(x + i), w0 = weightsAt(weights, i)
       store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
-      if accumulateGap { s0.add(zeroWhereZero(w0, else: w0 * (hv - x0 * half))) }
+      if accumulateGap { s.add(w0, times: hv - x0 * half) }
       i &+= w
     }
     if i < n {
       let x0 = load(x + i, count: n &- i, padding: m), w0 = weightsAt(weights, i, count: n &- i)
       store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i, count: n &- i)
-      if accumulateGap { s1.add(zeroWhereZero(w0, else: w0 * (hv - x0 * half))) }
+      if accumulateGap { s.add(w0, times: hv - x0 * half, second: true) }
     }
-    return accumulateGap ? s0.total(merging: s1) : 0
+    return accumulateGap ? s.total : (0, 0)
   }
 
   /// Q = sum_j w_j q_j with q_j = keep * p_j + floor (the label-smoothed target), compensated.
@@ -162,34 +196,36 @@ extension VectorMath {
   }
 
   /// The probability-target pass, with c_j = w_j (keep * p_j + floor): returns half of
-  /// sum_j c_j (m - x_j) (0 where c_j = 0, so a masked class with no target mass adds nothing)
+  /// sum_j c_j (m - x_j) (0 where c_j = 0, so a masked class with no target mass adds nothing),
+  /// plain and scaled as `GapSum` says,
   /// and, when `g` is not nil, writes g_j = exp(x_j - m) * (a + c * l) - c_j * scale (`g` may be `x`).
   @inlinable @inline(__always)
   public static func targetPass(
     _ x: UnsafePointer<Scalar>, _ p: UnsafePointer<Scalar>, count n: Int, minus m: Scalar,
     keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?,
-    expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Scalar>?
-  ) -> Scalar {
+    expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Scalar>?,
+    alsoScaled: Bool
+  ) -> (plain: Scalar, scaled: Scalar) {
     let w = width
     let mv = Vector(repeating: m), sv = Vector(repeating: scale)
     let hv = Vector(repeating: m / 2), half = Vector(repeating: 0.5)
     let kv = Vector(repeating: keep), fv = Vector(repeating: floor)
     let ea = ExpFactor<Self>(a, plus: c, times: l)
-    var s0 = CompensatedSum<Vector>()
+    var s0 = GapSum<Self>(alsoScaled: alsoScaled)
     var i = 0
     while i &+ w <= n {
       let x0 = load(x + i)
       let c = weightsAt(weights, i) * (load(p + i) * kv + fv)
       if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i) }
-      s0.add(zeroWhereZero(c, else: c * (hv - x0 * half)))
+      s0.add(c, times: hv - x0 * half)
       i &+= w
     }
     if i < n {
       let x0 = load(x + i, count: n &- i, padding: m)
       let c = weightsAt(weights, i, count: n &- i) * (load(p + i, count: n &- i, padding: 0) * kv + fv)
       if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i, count: n &- i) }
-      s0.add(zeroWhereZero(c, else: c * (hv - x0 * half)))
+      s0.add(c, times: hv - x0 * half)
     }
-    return s0.total(merging: CompensatedSum())
+    return s0.total
   }
 }

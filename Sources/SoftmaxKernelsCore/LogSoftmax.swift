@@ -15,7 +15,7 @@ extension VectorMath {
       if isShortRow(n) {
         let (v, m) = shortRowMax(xr, count: n)
         if m.isFinite {
-          let excess = shortRowExp(v, max: m, count: n).excess
+          let excess = excessNearLeastNormal(xr, count: n, max: m, excess: shortRowExp(v, max: m, count: n).excess)
           let mv = Vector(repeating: m), lv = Vector(repeating: log1p(excess))
           storeShort(((v.0 - mv) - lv, (v.1 - mv) - lv, (v.2 - mv) - lv, (v.3 - mv) - lv), to: yr, count: n)
           continue
@@ -28,7 +28,7 @@ extension VectorMath {
         if m == -.infinity {
           fill(yr, count: n, with: -.infinity)
         } else {
-          shift(xr, minus: m, minus: log1p(excess), count: n, to: yr)
+          shift(xr, minus: m, minus: log1p(excessNearLeastNormal(xr, count: n, max: m, excess: excess)), count: n, to: yr)
         }
       }
     }

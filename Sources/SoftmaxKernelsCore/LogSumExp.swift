@@ -5,13 +5,13 @@ extension VectorMath {
   public static func logSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
     if isShortRow(n) {
       let (v, m) = shortRowMax(x, count: n)
-      if m.isFinite { return m + log1p(shortRowExp(v, max: m, count: n).excess) }
+      if m.isFinite { return m + log1p(excessNearLeastNormal(x, count: n, max: m, excess: shortRowExp(v, max: m, count: n).excess)) }
     }
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
       return nonFiniteLogSumExp(x, count: n)
     case .finite(let m, let excess):
-      return m == -.infinity ? -.infinity : m + log1p(excess)
+      return m == -.infinity ? -.infinity : m + log1p(excessNearLeastNormal(x, count: n, max: m, excess: excess))
     }
   }
 

@@ -63,7 +63,7 @@ extension VectorMath {
     case .finite(let m, let excess):
       if m == -.infinity { return .empty }
       // rowMax skips NaN, the sum does not: a NaN slice is marked in `max` so that no merge hides it.
-      return LogSumExpPartial(max: excess.isNaN ? .nan : m, excess: excess)
+      return LogSumExpPartial(max: excess.isNaN ? .nan : m, excess: excessNearLeastNormal(x, count: n, max: m, excess: excess))
     }
   }
 
@@ -112,7 +112,7 @@ extension VectorMath {
       let loss = labelSliceLoss(
         x.row(r), count: n, offset: offset, label: Int(t), state: states[r], p,
         sliceWeightSum: sliceWeightSum.total, scale: scale, gradient: gradient?.row(r))
-      losses?[r] = loss
+      losses?[r] = loss.value
       total.add(loss)
     }
     return total

@@ -32,9 +32,11 @@ extension Reference {
       let (l, g) = ScalarBinaryCrossEntropy.element(x[i], t[i], posWeight?[i % cols] ?? 1)
       losses.append(l)
       gradient.append(scale * g)
-      total.add(l)
+      // The mean adds l / count, so a sum of losses past the range gives a finite mean when the
+      // exact one is representable.
+      total.add(reduction == .mean ? l / count : l)
     }
-    let loss = reduction == .mean ? (count > 0 ? total.sum / count : 0) : total.sum
+    let loss = total.sum
     return LossResult(losses: losses, loss: loss, gradient: gradient)
   }
 }

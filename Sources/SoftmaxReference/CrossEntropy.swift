@@ -8,7 +8,9 @@ import SoftmaxKernels
 //            dloss/dx_j = p_j (sum_k c_k + 2 z L) - c_j
 // A term with a zero coefficient is 0 even where L - x_j = +inf. Mean: sum of losses / sum of w_t
 // over rows not ignored (labels) or / rows (targets); 0 when that is 0. NaN rows are NaN; fully
-// masked rows have loss +inf and gradient 0; rows with +inf logits take the limit.
+// masked rows have loss +inf and gradient 0; rows with +inf logits take the limit. The mean is
+// formed from each row's loss evaluated with its coefficients divided by the denominator, so a
+// row loss past the range still gives a finite mean when the exact mean is representable.
 
 enum ScalarCrossEntropy {
   /// The row's probabilities and logsumexp, or nil for a NaN row (handled by the callers).
@@ -32,60 +34,69 @@ enum ScalarCrossEntropy {
     return 2 * (c * (lse / 2 - x / 2))
   }
 
+  /// The row's loss, the same loss with every coefficient times `f` (f loss, without overflowing
+  /// where f loss is in range), and the gradient times `scale`.
   static func labelRow<T: ElementaryScalar>(
-    _ row: ArraySlice<T>, label t: Int, _ s: CrossEntropySettings<T>, scale: T
-  ) -> (loss: T, gradient: [T]) {
+    _ row: ArraySlice<T>, label t: Int, _ s: CrossEntropySettings<T>, scale: T, lossFactor f: T
+  ) -> (loss: T, lossTimesFactor: T, gradient: [T]) {
     let n = row.count
-    guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, [T](repeating: .nan, count: n)) }
-    if lse == -.infinity { return (.infinity, [T](repeating: 0, count: n)) }  // fully masked
+    guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, .nan, [T](repeating: .nan, count: n)) }
+    if lse == -.infinity { return (.infinity, .infinity, [T](repeating: 0, count: n)) }  // fully masked
     let x = Array(row), k = x.filter { $0 == .infinity }.count
     let w = s.classWeights ?? [T](repeating: 1, count: n)
     let eps = s.labelSmoothing, z = s.zLoss, C = T(n)
     let hard = (1 - eps) * w[t], soft = eps / C
     var W = KahanSum<T>()
     for v in w { W.add(v) }
-    var loss = KahanSum<T>()
-    loss.add(term(hard, lse: lse, x: x[t], infinities: k))
-    for j in 0..<n { loss.add(term(soft * w[j], lse: lse, x: x[j], infinities: k)) }
-    if z != 0 { loss.add(z * lse * lse) }
+    func loss(_ f: T) -> T {
+      var loss = KahanSum<T>()
+      loss.add(term(f * hard, lse: lse, x: x[t], infinities: k))
+      for j in 0..<n { loss.add(term(f * soft * w[j], lse: lse, x: x[j], infinities: k)) }
+      if z != 0 { loss.add(f * z * lse * lse) }
+      return loss.sum
+    }
     var g = [T](repeating: 0, count: n)
     for j in 0..<n {
       // The z-loss term (2 z scale p_j) L is formed without the overflow-prone 2 z L.
       let zTerm = z != 0 && p[j] != 0 ? (2 * z * scale * p[j]) * lse : 0
       g[j] = scale == 0 ? 0 : scale * (p[j] * (hard + soft * W.sum) - soft * w[j] - (j == t ? hard : 0)) + zTerm
     }
-    return (loss.sum, g)
+    return (loss(1), loss(f), g)
   }
 
+  /// As `labelRow`, for a row of probability targets.
   static func targetRow<T: ElementaryScalar>(
-    _ row: ArraySlice<T>, targets q: ArraySlice<T>, _ s: CrossEntropySettings<T>, scale: T
-  ) -> (loss: T, gradient: [T]) {
+    _ row: ArraySlice<T>, targets q: ArraySlice<T>, _ s: CrossEntropySettings<T>, scale: T, lossFactor f: T
+  ) -> (loss: T, lossTimesFactor: T, gradient: [T]) {
     let n = row.count
-    guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, [T](repeating: .nan, count: n)) }
-    if lse == -.infinity { return (.infinity, [T](repeating: 0, count: n)) }
+    guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, .nan, [T](repeating: .nan, count: n)) }
+    if lse == -.infinity { return (.infinity, .infinity, [T](repeating: 0, count: n)) }
     let x = Array(row), target = Array(q), k = x.filter { $0 == .infinity }.count
     let w = s.classWeights ?? [T](repeating: 1, count: n)
     let eps = s.labelSmoothing, z = s.zLoss
     let c = (0..<n).map { w[$0] * ((1 - eps) * target[$0] + eps / T(n)) }
-    var Q = KahanSum<T>(), loss = KahanSum<T>()
-    for j in 0..<n {
-      Q.add(c[j])
-      loss.add(term(c[j], lse: lse, x: x[j], infinities: k))
+    var Q = KahanSum<T>()
+    for j in 0..<n { Q.add(c[j]) }
+    func loss(_ f: T) -> T {
+      var loss = KahanSum<T>()
+      for j in 0..<n { loss.add(term(f * c[j], lse: lse, x: x[j], infinities: k)) }
+      if z != 0 { loss.add(f * z * lse * lse) }
+      return loss.sum
     }
-    if z != 0 { loss.add(z * lse * lse) }
     var g = [T](repeating: 0, count: n)
     for j in 0..<n {
       let zTerm = z != 0 && p[j] != 0 ? (2 * z * scale * p[j]) * lse : 0
       g[j] = scale == 0 ? 0 : scale * (p[j] * Q.sum - c[j]) + zTerm
     }
-    return (loss.sum, g)
+    return (loss(1), loss(f), g)
   }
 
-  static func reduce<T: ElementaryScalar>(_ losses: [T], denominator: T, _ r: LossReduction) -> T {
-    // The mean adds loss / denominator so that huge finite losses do not overflow the sum.
+  /// The sum of the row losses (none, sum) or of the row losses evaluated with their coefficients
+  /// divided by the denominator (mean; 0 when the denominator is 0).
+  static func reduce<T: ElementaryScalar>(losses: [T], lossesOverDenominator: [T], denominator: T, _ r: LossReduction) -> T {
     if r == .mean && denominator == 0 { return 0 }
     var s = KahanSum<T>()
-    for l in losses { s.add(r == .mean ? l / denominator : l) }
+    for l in r == .mean ? lossesOverDenominator : losses { s.add(l) }
     return s.sum
   }
 }
@@ -100,18 +111,23 @@ extension Reference {
     for t in labels where t != s.ignoreIndex { denominator.add(s.classWeights?[t] ?? 1) }
     let d = denominator.sum
     let scale = s.reduction == .mean ? (d == 0 ? 0 : gradientScale / d) : gradientScale
-    var losses = [T](), gradient = [T]()
+    let f = d == 0 ? 0 : 1 / d
+    var losses = [T](), lossesOverD = [T](), gradient = [T]()
     for r in 0..<rows {
       if labels[r] == s.ignoreIndex {
         losses.append(0)
+        lossesOverD.append(0)
         gradient += [T](repeating: 0, count: cols)
         continue
       }
-      let (l, g) = ScalarCrossEntropy.labelRow(x[(r * cols)..<((r + 1) * cols)], label: labels[r], s, scale: scale)
+      let (l, lf, g) = ScalarCrossEntropy.labelRow(
+        x[(r * cols)..<((r + 1) * cols)], label: labels[r], s, scale: scale, lossFactor: f)
       losses.append(l)
+      lossesOverD.append(lf)
       gradient += g
     }
-    return LossResult(losses: losses, loss: ScalarCrossEntropy.reduce(losses, denominator: d, s.reduction), gradient: gradient)
+    let loss = ScalarCrossEntropy.reduce(losses: losses, lossesOverDenominator: lossesOverD, denominator: d, s.reduction)
+    return LossResult(losses: losses, loss: loss, gradient: gradient)
   }
 
   /// Probability-target cross-entropy of packed `rows x cols` logits and targets.
@@ -121,14 +137,18 @@ extension Reference {
     precondition(x.count == rows * cols && targets.count == rows * cols)
     let d = T(rows)
     let scale = s.reduction == .mean ? (d == 0 ? 0 : gradientScale / d) : gradientScale
-    var losses = [T](), gradient = [T]()
+    let f = d == 0 ? 0 : 1 / d
+    var losses = [T](), lossesOverD = [T](), gradient = [T]()
     for r in 0..<rows {
       let range = (r * cols)..<((r + 1) * cols)
-      let (l, g) = cols == 0 ? (0, []) : ScalarCrossEntropy.targetRow(x[range], targets: targets[range], s, scale: scale)
+      let (l, lf, g) =
+        cols == 0 ? (0, 0, []) : ScalarCrossEntropy.targetRow(x[range], targets: targets[range], s, scale: scale, lossFactor: f)
       losses.append(l)
+      lossesOverD.append(lf)
       gradient += g
     }
-    return LossResult(losses: losses, loss: ScalarCrossEntropy.reduce(losses, denominator: d, s.reduction), gradient: gradient)
+    let loss = ScalarCrossEntropy.reduce(losses: losses, lossesOverDenominator: lossesOverD, denominator: d, s.reduction)
+    return LossResult(losses: losses, loss: loss, gradient: gradient)
   }
 }
 

@@ -58,17 +58,139 @@ struct FuzzRegressionTests {
 
   /// FuzzForward, Double: log-softmax of x = 2.2250738585072014e-308 (leastNormal) beside logits
   /// near -741, whose exps underflow to subnormals: y = -2.7e-323 came out as -6e-323, 6.5 units
-  /// of 4.9e-324 where SPEC's 4 ulp(max(|x|, |lse|)) allows 4. Each underflowing term carries up
-  /// to one subnormal unit; a documented limit (README, Robustness), pinned here at 4 units plus
-  /// one per underflowing term, so that it cannot grow unnoticed.
+  /// of 4.9e-324 where SPEC's 4 ulp(max(|x|, |lse|)) allows 4: each underflowing term was rounded
+  /// to a whole subnormal unit. Rows whose max and excess are that small now sum their terms
+  /// scaled into the normal range. Maxima at and near leastNormal, 0 and -0, the other entries
+  /// spread over the underflow range, short, long and chunked rows; log-softmax, logsumexp, the
+  /// logsumexp state and the cross-entropy loss at the max.
   @Test(arguments: KernelOptions.Mode.allCases)
-  func logScaleNearLeastNormalStaysWithinTheSubnormalAllowance(mode: KernelOptions.Mode) throws {
-    for k in [1, 3, 11, 40] {
-      let row = [Double.leastNormalMagnitude] + (0..<k).map { -741 - Double($0) / 8 }
-      let y = try logSoftmax(row, cols: row.count, options: KernelOptions(mode: mode))
-      let o = Oracle.logSoftmax(row, rows: 1, cols: row.count)
-      let err = abs(Float80(y[0]) - o[0]) / Float80(Double.leastNonzeroMagnitude)
-      #expect(err <= Float80(4 + k), "\(mode) k \(k): \(y[0]) vs \(o[0]), \(err) subnormal units")
+  func logScaleNearLeastNormalStaysWithinBound(mode: KernelOptions.Mode) throws {
+    try checkNearLeastNormal(Float.self, mode: mode)
+    try checkNearLeastNormal(Double.self, mode: mode)
+  }
+
+  private func checkNearLeastNormal<T: ReferenceScalar>(_: T.Type, mode: KernelOptions.Mode) throws {
+    let options = KernelOptions(mode: mode)
+    let tiny = T.leastNormalMagnitude
+    // ln of the least subnormal, and 30 below the edge of the normal range.
+    let low = T.Wide.libmLog(T.Wide(T.leastNonzeroMagnitude)), high = T.Wide.libmLog(T.Wide(tiny)) - 30
+    for top in [tiny, 3 * tiny, tiny / 2, T(0), -tiny / 4, 1000 * tiny] {
+      for k in [1, 3, 11, 40, 300, 5000] {
+        let rest = (0..<k).map { T(low + (high - low) * T.Wide($0 % 97) / 96) }
+        let row = [top] + rest
+        let n = row.count
+        let what = "\(T.self) \(mode) max \(top) with \(k) underflowing terms"
+        let olse = Oracle.logSumExp(row, rows: 1, cols: n)[0]
+        let ol = Oracle.logSoftmax(row, rows: 1, cols: n)
+        let y = try logSoftmax(row, cols: n, options: options)
+        let e0 = Accuracy.logScale(y[0], oracle: ol[0], x: top, lse: olse)
+        #expect(e0.passes, "\(what): log-softmax[0] \(y[0]) vs \(ol[0]), \(e0.error) ulp")
+        let lse = try logSumExp(row, cols: n, options: options)[0]
+        let el = Accuracy.logScale(lse, oracle: olse, x: top, lse: olse)
+        #expect(el.passes, "\(what): logsumexp \(lse) vs \(olse), \(el.error) ulp")
+        let state = try logSumExpStates(row, cols: n)[0].logSumExp
+        let es = Accuracy.logScale(state, oracle: olse, x: top, lse: olse)
+        #expect(es.passes, "\(what): state \(state) vs \(olse), \(es.error) ulp")
+        let ce = CrossEntropyOptions<T>(mode: mode)
+        let oce = Oracle.crossEntropy(logits: row, rows: 1, cols: n, labels: [0], settings: CrossEntropySettings(ce)).losses[0]
+        var inPlace = row
+        for (name, loss) in [
+          ("loss", try crossEntropy(logits: row, labels: [0], cols: n, options: ce)),
+          ("fused loss", try crossEntropyWithGradient(logits: &inPlace, labels: [0], cols: n, options: ce)),
+        ] {
+          let e = Accuracy.logScale(loss, oracle: oce, x: top, lse: olse)
+          #expect(e.passes, "\(what): cross-entropy \(name) \(loss) vs \(oce), \(e.error) ulp")
+        }
+      }
+    }
+  }
+
+  /// labelsAdversarialDouble (release, baseline ISA): the mean cross-entropy came out +inf against
+  /// an exact 1.19e308: one row's loss (logits near greatestFiniteMagnitude times a class weight
+  /// above 1) was past the range, and the reduction added it as +inf. The mean is now formed from
+  /// each row loss scaled down before it can overflow. Labels, targets and BCE, every entry point
+  /// that reduces, both modes; each case's exact mean is about 0.75 G (G = greatestFinite).
+  @Test(arguments: KernelOptions.Mode.allCases)
+  func meanStaysFiniteWhenARowLossOrTheSumOverflows(mode: KernelOptions.Mode) throws {
+    try checkOverflowingMeans(Float.self, mode: mode)
+    try checkOverflowingMeans(Double.self, mode: mode)
+  }
+
+  private func checkOverflowingMeans<T: ReferenceScalar>(_: T.Type, mode: KernelOptions.Mode) throws {
+    let g = T.greatestFiniteMagnitude
+    // (logits, labels, class weights): a row loss of 1.5 G beside a loss near 0; a weight of 4
+    // on a row loss of 0.75 G; three rows of 0.75 G each (their sum overflows).
+    let cases: [([T], [Int], [T]?)] = [
+      ([g, -g / 2, 0, 0], [1, 0], nil),
+      ([g / 2, -g / 4], [1], [1, 4]),
+      ([g / 2, -g / 4, g / 2, -g / 4, g / 2, -g / 4], [1, 1, 1], nil),
+    ]
+    for (x, labels, weights) in cases {
+      let options = CrossEntropyOptions<T>(classWeights: weights, mode: mode)
+      let what = "\(T.self) \(mode) \(x) labels \(labels) weights \(String(describing: weights))"
+      let o = Oracle.crossEntropy(
+        logits: x, rows: labels.count, cols: 2, labels: labels, settings: CrossEntropySettings(options)).loss
+      #expect(o.isFinite && T(o).isFinite, "\(what): the case must have a representable mean, oracle \(o)")
+      var inPlace = x
+      let targets: [T] = labels.flatMap { (l: Int) -> [T] in l == 0 ? [1, 0] : [0, 1] }
+      var inPlaceTargets = x
+      var results: [(String, T)] = [
+        ("labels", try crossEntropy(logits: x, labels: labels, cols: 2, options: options)),
+        ("labels fused in place", try crossEntropyWithGradient(logits: &inPlace, labels: labels, cols: 2, options: options)),
+        ("reference", Reference.crossEntropy(logits: x, rows: labels.count, cols: 2, labels: labels, settings: CrossEntropySettings(options)).loss),
+      ]
+      // One-hot probability targets give the same mean when the weights are 1 (the mean of
+      // targets divides by rows, not by the weights).
+      if weights == nil {
+        results.append(("targets", try crossEntropy(logits: x, targets: targets, cols: 2, options: options)))
+        results.append(
+          ("targets fused in place", try crossEntropyWithGradient(logits: &inPlaceTargets, targets: targets, cols: 2, options: options)))
+      }
+      for (name, v) in results {
+        let err = abs(T.Wide(v) - o) / (T.Wide(T.ulpOfOne) * o)
+        #expect(v.isFinite && err <= 8, "\(what) \(name): \(v) vs oracle \(o) (\(err) eps)")
+      }
+    }
+    // The sum over a row's classes overflows (targetsAdversarialDouble, twice: inf against 1.22e308
+    // and 1.66e308): weighted probability targets and weighted label smoothing on a row
+    // [G/2, -G/2, -G/2, -G/2] beside three rows of zeros (each class term G/2, three of them);
+    // weighted targets on [G/2, -G/2] beside seven rows of zeros (one term 4 G, past the range
+    // before it is summed). Fused in place too.
+    let zeroRows = { (rows: Int, cols: Int) in [T](repeating: 0, count: rows * cols) }
+    let firstClass = { (rows: Int, cols: Int) in (0..<(rows * cols)).map { T($0 % cols == 0 ? 1 : 0) } }
+    let gapCases: [(x: [T], targets: [T], weights: [T], rows: Int, cols: Int)] = [
+      ([g / 2, -g / 2, -g / 2, -g / 2] + zeroRows(3, 4), [0, T(1) / 3, T(1) / 3, T(1) / 3] + firstClass(3, 4), [1, 3, 3, 3], 4, 4),
+      ([g / 2, -g / 2] + zeroRows(7, 2), [0, 1] + firstClass(7, 2), [1, 4], 8, 2),
+    ]
+    for (gx, gt, weights, rows, cols) in gapCases {
+      let weighted = CrossEntropyOptions<T>(classWeights: weights, mode: mode)
+      let smoothed = CrossEntropyOptions<T>(classWeights: weights, labelSmoothing: 1, mode: mode)
+      let labels = [Int](repeating: 0, count: rows)
+      let ot = Oracle.crossEntropy(logits: gx, rows: rows, cols: cols, targets: gt, settings: CrossEntropySettings(weighted)).loss
+      let os = Oracle.crossEntropy(logits: gx, rows: rows, cols: cols, labels: labels, settings: CrossEntropySettings(smoothed)).loss
+      var inPlaceTargets = gx, inPlaceSmoothed = gx
+      for (name, v, exact) in [
+        ("weighted targets", try crossEntropy(logits: gx, targets: gt, cols: cols, options: weighted), ot),
+        ("weighted targets fused in place", try crossEntropyWithGradient(logits: &inPlaceTargets, targets: gt, cols: cols, options: weighted), ot),
+        ("weighted targets reference", Reference.crossEntropy(logits: gx, rows: rows, cols: cols, targets: gt, settings: CrossEntropySettings(weighted)).loss, ot),
+        ("smoothing", try crossEntropy(logits: gx, labels: labels, cols: cols, options: smoothed), os),
+        ("smoothing fused in place", try crossEntropyWithGradient(logits: &inPlaceSmoothed, labels: labels, cols: cols, options: smoothed), os),
+      ] where T(exact).isFinite {
+        let err = abs(T.Wide(v) - exact) / (T.Wide(T.ulpOfOne) * exact)
+        #expect(v.isFinite && err <= 8, "\(T.self) \(mode) \(cols) cols \(name): \(v) vs oracle \(exact) (\(err) eps)")
+      }
+      #expect(T(ot).isFinite, "\(T.self): the weighted-targets case must have a representable mean, oracle \(ot)")
+    }
+    // BCE: two elements of loss 0.9 G each in one row (t = 1, x = -0.9 G), mean 0.9 G.
+    let bx = [-g * T(0.9), -g * T(0.9)], bt = [T(1), 1]
+    let ob = Oracle.binaryCrossEntropyWithLogits(logits: bx, targets: bt, rows: 1, cols: 2, posWeight: nil, reduction: .mean).loss
+    for (name, v) in [
+      ("bce", try binaryCrossEntropyWithLogits(logits: bx, targets: bt, cols: 2)),
+      ("bce with gradient", try binaryCrossEntropyWithLogitsAndGradient(logits: bx, targets: bt, cols: 2).loss),
+      ("bce reference", Reference.binaryCrossEntropyWithLogits(logits: bx, targets: bt, rows: 1, cols: 2, posWeight: nil, reduction: .mean).loss),
+    ] {
+      let err = abs(T.Wide(v) - ob) / (T.Wide(T.ulpOfOne) * ob)
+      #expect(v.isFinite && err <= 8, "\(T.self) \(mode) \(name): \(v) vs oracle \(ob) (\(err) eps)")
     }
   }
 }

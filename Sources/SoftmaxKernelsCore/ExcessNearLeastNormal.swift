@@ -1,0 +1,55 @@
+// Rows whose max and logsumexp both lie within 2^p of `leastNormalMagnitude` (p = significand
+// bits). There ulp(lse) is a handful of subnormal units, while every term exp(x_j - m) that falls
+// into the subnormals is rounded to a whole unit: k such terms cost up to k/2 units beside SPEC's
+// 4 ulp(max(|x|, |lse|)) (found by FuzzForward: x = 2.2e-308 beside logits near -741 gave 6.5
+// units). Such rows get their excess recomputed with every term scaled into the normal range,
+// then scaled back with a single rounding. The check costs two compares per row; the
+// recomputation is one more read of the row, for rows whose max is within 2^p of leastNormal and
+// whose other entries are all below m + ln(2^-(minExponent - p)) (-672 for Double, -71 for Float)
+// or masked: in practice a row whose max is exactly 0 and every other entry masked.
+
+extension VectorMath {
+  /// leastNormalMagnitude * 2^significandBitCount: below it, |m| and the excess go through
+  /// `rescaledExcess`.
+  @inlinable @inline(__always)
+  public static var nearLeastNormal: Scalar {
+    Scalar(
+      sign: .plus, exponent: Scalar.leastNormalMagnitude.exponent + Scalar.Exponent(Scalar.significandBitCount),
+      significand: 1)
+  }
+
+  /// The `excess` of a row of `n` elements with finite max `m`, recomputed by `rescaledExcess`
+  /// when |m| and the excess are both below `nearLeastNormal` (a NaN excess stays NaN).
+  @inlinable @inline(__always)
+  public static func excessNearLeastNormal(
+    _ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar, excess: Scalar
+  ) -> Scalar {
+    abs(m) < nearLeastNormal && excess < nearLeastNormal ? rescaledExcess(x, count: n, max: m) : excess
+  }
+
+  /// sum_{j: x_j != m} exp(x_j - m) for a row whose max m and other terms are all below
+  /// `nearLeastNormal` (so exactly one entry equals m), evaluated as
+  ///   e^-c sum_j e^(x_j + c),   c = round(ln 2 * |minExponent| / 2)  (354 for Double, 44 for Float):
+  /// every scaled term is a normal number with its relative accuracy (the rounding of x_j + c is
+  /// put back by `expOfDifference`), the compensated sum keeps it, and the product with e^-c
+  /// rounds once. Dropping m from the exponent scales each term by e^-m, which differs from 1 by
+  /// less than |m| < 2^-(|minExponent| - p).
+  @inlinable
+  public static func rescaledExcess(_ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar) -> Scalar {
+    let c = (Scalar(-Scalar.leastNormalMagnitude.exponent) * Scalar(0.6931471805599453) / 2).rounded()
+    let w = width
+    let mv = Vector(repeating: m), minusC = Vector(repeating: -c)
+    var s = CompensatedSum<Vector>()
+    var i = 0
+    while i &+ w <= n {
+      let v = load(x + i)
+      s.add(zeroWhereZero(v - mv, else: expOfDifference(v, minusC)))
+      i &+= w
+    }
+    if i < n {
+      let v = load(x + i, count: n &- i, padding: m)
+      s.add(zeroWhereZero(v - mv, else: expOfDifference(v, minusC)))
+    }
+    return s.total(merging: CompensatedSum()) * exp(-c)
+  }
+}
