@@ -23,7 +23,11 @@ struct BCEHarness<T: FuzzScalar> {
     let x = input.scalars(T.self, count: rows * cols)
     let t = (0..<(rows * cols)).map { _ in input.target(T.self) }
     let defect = Defect.draw(&input, allowed: arrays ? [.negativeCols, .countMismatch, .badWeight]
-      : [.negativeRows, .negativeCols, .inputTooSmall, .outputTooSmall, .overlap, .badWeight], rows: rows, cols: cols)
+      : [.negativeRows, .negativeCols, .inputTooSmall, .outputTooSmall, .overlap, .badWeight, .countMismatch], rows: rows, cols: cols)
+    if defect == .countMismatch && !arrays {  // pointer forms: a posWeight of the wrong length
+      let w = posWeight ?? [T](repeating: 1, count: cols)
+      posWeight = cols > 0 && input.bool() ? Array(w.dropLast(input.int(1...cols))) : w + [1]
+    }
     if defect == .badWeight {
       var w = posWeight ?? [T](repeating: 1, count: cols)
       w[input.int(0...(cols - 1))] = input.bool() ? -1 : .nan

@@ -27,11 +27,9 @@ struct ShardHarness<T: FuzzScalar> {
     let logits = PaddedMatrix(x, rows: rows, cols: total, stride: stride)
     let what = "\(T.self) shard \(rows)x\(total) shards \(shards) \(o.reduction) w \(o.classWeights != nil) eps \(o.labelSmoothing) z \(o.zLoss)"
 
-    // States per shard, merged in a fuzzed order.
-    var merged = [LogSumExpState<T>](repeating: .empty, count: rows)
-    let order = shards.indices.sorted { _, _ in input.bool() }
-    for k in order {
-      let s = shards[k]
+    // States per shard, merged in a fuzzed order (a left fold), and again as a balanced tree in
+    // the shards' own order: every merge order must give the row's logsumexp.
+    let parts: [[LogSumExpState<T>]] = shards.map { s in
       var part = [LogSumExpState<T>](repeating: .empty, count: rows)
       try! logits.storage.withUnsafeBufferPointer { xb in
         try part.withUnsafeMutableBufferPointer { pb in
@@ -39,11 +37,20 @@ struct ShardHarness<T: FuzzScalar> {
           try logSumExpStates(view, rows: rows, cols: s.count, stride: stride, into: pb)
         }
       }
-      merged = zip(merged, part).map { $0.merged(with: $1) }
+      return part
     }
+    func merge(_ a: [LogSumExpState<T>], _ b: [LogSumExpState<T>]) -> [LogSumExpState<T>] { zip(a, b).map { $0.merged(with: $1) } }
+    func tree(_ p: ArraySlice<[LogSumExpState<T>]>) -> [LogSumExpState<T>] {
+      p.count == 1 ? p.first! : merge(tree(p.prefix(p.count / 2)), tree(p.suffix(p.count - p.count / 2)))
+    }
+    let order = shards.indices.sorted { _, _ in input.bool() }
+    let merged = order.reduce([LogSumExpState<T>](repeating: .empty, count: rows)) { merge($0, parts[$1]) }
+    let treeMerged = tree(parts[...])
     // The merged state is the whole row's: its logsumexp within SPEC's bound of the oracle.
     for r in 0..<rows where total > 0 {
-      RowContract.logSumExp(x: Array(x[(r * total)..<((r + 1) * total)]), lse: merged[r].logSumExp, "\(what) merged state row \(r)")
+      let row = Array(x[(r * total)..<((r + 1) * total)])
+      RowContract.logSumExp(x: row, lse: merged[r].logSumExp, "\(what) merged state (order \(order)) row \(r)")
+      RowContract.logSumExp(x: row, lse: treeMerged[r].logSumExp, "\(what) tree-merged state row \(r)")
     }
 
     // One bad argument, on the first shard's call.
@@ -56,7 +63,8 @@ struct ShardHarness<T: FuzzScalar> {
     case .negativeCols: negCols = true
     case .strideTooSmall: badStride = input.int(0...(total - 1))
     case .outputTooSmall: shortStates = true
-    case .badLabel: labels[input.int(0...(rows - 1))] = Int32(total + input.int(0...3))
+    case .badLabel:  // past the vocabulary or negative (the ignore index is never in -4...-1)
+      labels[input.int(0...(rows - 1))] = input.bool() ? Int32(total + input.int(0...3)) : Int32(-1 - input.int(0...3))
     case .badWeight:
       var w = options.classWeights ?? [T](repeating: 1, count: total)
       w[input.int(0...(total - 1))] = .nan
