@@ -13,12 +13,14 @@ public func require(_ condition: Bool, _ message: @autoclosure () -> String) {
 }
 
 /// Same bits (so NaN equals the same NaN, and -0 differs from 0).
+@inlinable
 public func sameBits<T: FuzzScalar>(_ a: [T], _ b: [T]) -> Bool {
   a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
 }
 
 /// A bit pattern no kernel writes by accident: fills stride padding and unused slack, which must
 /// be unchanged after every call.
+@inlinable
 public func sentinel<T: FuzzScalar>(_: T.Type) -> T { T(-12345.625) }
 
 /// A row-major matrix with a row stride, stored with its padding and `slack` extra elements.
@@ -29,11 +31,13 @@ public struct PaddedMatrix<T: FuzzScalar> {
   public let stride: Int
 
   /// Elements the API requires: (rows - 1) * stride + cols, 0 when empty.
+  @inlinable
   public static func required(rows: Int, cols: Int, stride: Int) -> Int {
     rows == 0 || cols == 0 ? 0 : (rows - 1) * stride + cols
   }
 
   /// The matrix with `values` (rows x cols, packed) at its elements and the sentinel elsewhere.
+  @inlinable
   public init(_ values: [T], rows: Int, cols: Int, stride: Int, slack: Int = 0) {
     self.rows = rows; self.cols = cols; self.stride = stride
     storage = [T](repeating: sentinel(T.self), count: Self.required(rows: rows, cols: cols, stride: stride) + slack)
@@ -41,13 +45,16 @@ public struct PaddedMatrix<T: FuzzScalar> {
   }
 
   /// A matrix of sentinels: an output buffer.
+  @inlinable
   public init(rows: Int, cols: Int, stride: Int, slack: Int = 0) {
     self.init([T](repeating: sentinel(T.self), count: rows * cols), rows: rows, cols: cols, stride: stride, slack: slack)
   }
 
+  @inlinable
   public func row(_ r: Int) -> [T] { cols == 0 ? [] : Array(storage[(r * stride)..<(r * stride + cols)]) }
 
   /// True when every element outside the matrix (stride padding and slack) is still the sentinel.
+  @inlinable
   public func paddingIsUntouched() -> Bool {
     let s = sentinel(T.self).bits
     for (k, v) in storage.enumerated() where !(k / Swift.max(stride, 1) < rows && k % Swift.max(stride, 1) < cols) {
@@ -114,6 +121,7 @@ public func expectOutcome<T: FuzzScalar>(
 }
 
 extension Collection where Element: FloatingPoint {
+  @inlinable
   public var hasNaN: Bool { contains { $0.isNaN } }
 }
 

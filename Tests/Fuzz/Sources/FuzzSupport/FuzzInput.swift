@@ -26,8 +26,8 @@ extension Double: FuzzScalar {
 /// Fuzz bytes read as a sequence of choices. Reads past the end give 0, so every byte string is a
 /// valid program and libFuzzer's mutations (insert, erase, copy) move between nearby programs.
 public struct FuzzInput {
-  private let bytes: [UInt8]
-  private var position = 0
+  @usableFromInline let bytes: [UInt8]
+  @usableFromInline var position = 0
 
   public init(_ data: UnsafePointer<UInt8>, _ size: Int) {
     bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -35,31 +35,37 @@ public struct FuzzInput {
 
   public var isExhausted: Bool { position >= bytes.count }
 
+  @inlinable
   public mutating func byte() -> UInt8 {
     defer { position += 1 }
     return position < bytes.count ? bytes[position] : 0
   }
 
   /// `n` bytes as a little-endian integer.
+  @inlinable
   public mutating func bits(_ n: Int) -> UInt64 {
     (0..<n).reduce(UInt64(0)) { v, k in v | UInt64(byte()) << (8 * UInt64(k)) }
   }
 
   /// An integer in `range`, from one byte (two when the range is wider than 256).
+  @inlinable
   public mutating func int(_ range: ClosedRange<Int>) -> Int {
     let width = UInt64(range.upperBound - range.lowerBound) + 1
     let raw = width <= 256 ? UInt64(byte()) : bits(2)
     return range.lowerBound + Int(raw % width)
   }
 
+  @inlinable
   public mutating func bool() -> Bool { byte() & 1 == 1 }
 
   /// True with probability about `numerator / 256`; false past the end of the input (reads
   /// there give 0), so short inputs stay small and valid.
+  @inlinable
   public mutating func chance(_ numerator: Int) -> Bool { Int(byte()) >= 256 - numerator }
 
   /// One of the values every kernel must handle: zeros, ones, infinities, NaN, the extremes of
   /// the range, the subnormal edge and exp's overflow and underflow thresholds.
+  @inlinable
   public static func specials<T: FuzzScalar>(_: T.Type) -> [T] {
     let big = T.greatestFiniteMagnitude
     let expLimit: T = T.self == Float.self ? 88.72 : 709.78
@@ -73,6 +79,7 @@ public struct FuzzInput {
 
   /// A logit: mostly ordinary values, often masked (-inf) or special, sometimes any bit pattern
   /// or any magnitude, sometimes a repeat of the previous value (constant rows).
+  @inlinable
   public mutating func scalar<T: FuzzScalar>(_: T.Type, previous: T? = nil) -> T {
     switch byte() % 10 {
     case 0, 1, 2, 3: return T(Int8(bitPattern: byte())) / 4
@@ -91,12 +98,14 @@ public struct FuzzInput {
   }
 
   /// A probability-like target: mostly in [0, 1], sometimes any logit-like value.
+  @inlinable
   public mutating func target<T: FuzzScalar>(_: T.Type) -> T {
     chance(32) ? scalar(T.self) : T(byte()) / 255
   }
 
   /// `count` logits: the first up to 256 read from the input, the rest repeat them cyclically so
   /// long rows (several 8 KiB chunks, threads) cost no more bytes than short ones.
+  @inlinable
   public mutating func scalars<T: FuzzScalar>(_: T.Type, count: Int) -> [T] {
     var pattern: [T] = []
     for _ in 0..<Swift.min(count, 256) { pattern.append(scalar(T.self, previous: pattern.last)) }
