@@ -78,16 +78,21 @@ func validateLabels<T: SoftmaxScalar>(
   guard labels.count >= rows else {
     throw .bufferTooSmall(argument: "labels", required: rows, actual: labels.count)
   }
-  var denominator = CompensatedScalarSum<T>()
+  // No arithmetic in T per row here: this layer runs unspecialized (a witness call and a
+  // metadata lookup per generic operation), so the weighted sum goes to the kernel table.
+  var counted = 0
   for r in 0..<rows {
     let t = labels[r]
     if let ignoreIndex, t == ignoreIndex { continue }
     guard t >= 0 && Int(t) < cols else {
       throw .labelOutOfRange(argument: "labels", row: r, value: Int(t), cols: cols)
     }
-    denominator.add(weights.map { $0[Int(t)] } ?? 1)
+    counted += 1
   }
-  return denominator.sum
+  guard let weights, counted > 0 else { return T(counted) }
+  return weights.withUnsafeBufferPointer { w in
+    T._kernels(.accurate).labelWeightSum(labels.baseAddress!, rows, ignoreIndex, w.baseAddress!)
+  }
 }
 
 /// Int labels as Int32 (labels that do not fit are out of range for any `cols`).

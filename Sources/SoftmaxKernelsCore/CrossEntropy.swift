@@ -200,6 +200,37 @@ extension VectorMath {
     return loss
   }
 
+  /// A class-label row of one to four vectors without label smoothing (the W1 shape), held in
+  /// registers as `ShortRow` does for softmax: one load, one exp per element, the gradient (when
+  /// asked for) stored from the same registers; same formulas as `labelGradientWithoutSmoothing`.
+  /// `g` may be `x` (everything is read before the store). Returns nil, having written nothing,
+  /// for a row whose max is not finite or that holds a NaN (the caller takes the general path).
+  @inlinable @inline(__always)
+  public static func shortLabelRow(
+    _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Scalar>?
+  ) -> RowLoss<Scalar>? {
+    let (v, m) = shortRowMax(x, count: n)
+    guard m.isFinite else { return nil }
+    let xt = x[t]
+    let (e, raw) = shortRowExp(v, max: m, count: n)
+    guard !raw.isNaN else { return nil }
+    let excess = excessNearLeastNormal(x, count: n, max: m, excess: raw)
+    let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
+    let lp = log1p(excess), lse = m + lp
+    if let g {
+      let sum = 1 + excess
+      let f = ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse)
+      storeShort((f.times(e.0), f.times(e.1), f.times(e.2), f.times(e.3)), to: g, count: n)
+      g[t] = g[t] - scale * hard
+    }
+    var loss = RowLoss<Scalar>()
+    // As in labelSliceLoss.
+    if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
+    if z != 0 { loss.add(z, timesSquareOf: lse) }
+    return loss
+  }
+
   /// `labelSliceLoss` for a row whose max is not finite (scalar; rare):
   /// NaN row -> NaN loss and gradient; fully masked -> +inf loss (from the slice holding the
   /// label), gradient 0; k entries +inf -> the limit: p_j = 1/k on them, L - x_j = log k there
@@ -259,6 +290,13 @@ extension VectorMath {
         continue
       }
       let xr = x.row(r)
+      if isShortRow(n), p.labelSmoothing == 0,
+        let loss = shortLabelRow(xr, count: n, label: Int(t), p, scale: scale, gradient: gradient?.row(r))
+      {
+        losses?[r] = loss.value
+        total.add(loss)
+        continue
+      }
       if let g = gradient?.row(r), p.labelSmoothing == 0, n > 0,
         let loss = labelGradientWithoutSmoothing(xr, count: n, label: Int(t), p, scale: scale, gradient: g)
       {

@@ -47,4 +47,15 @@ extension VectorMath {
     }
     return (sum.total, -1)
   }
+
+  /// sum_r w[t_r] over the rows whose label t_r is not `ignore` (labels already checked to be
+  /// in range), compensated: the mean's denominator with class weights.
+  @inlinable
+  public static func labelWeightSum(
+    _ labels: UnsafePointer<Int32>, rows: Int, ignoring ignore: Int32?, weights w: UnsafePointer<Scalar>
+  ) -> Scalar {
+    var sum = CompensatedScalarSum<Scalar>()
+    for r in 0..<rows where labels[r] != ignore { sum.add(w[Int(labels[r])]) }
+    return sum.total
+  }
 }

@@ -46,6 +46,9 @@ public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
 
   /// Sum of weights and the index of the first negative or NaN one (-1 if none).
   public let checkedWeightSum: @Sendable (UnsafePointer<Scalar>, Int) -> (sum: Scalar, firstInvalid: Int)
+  /// sum of w[t_r] over the rows whose (valid) label is not the ignore index
+  /// (labels, rows, ignore index, weights).
+  public let labelWeightSum: @Sendable (UnsafePointer<Int32>, Int, Int32?, UnsafePointer<Scalar>) -> Scalar
 
   /// Specializes every kernel for the vector math `M`.
   @inlinable
@@ -63,6 +66,7 @@ public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
     }
     logSumExpPartials = { M.logSumExpPartialRows($0, to: $1) }
     checkedWeightSum = { M.checkedWeightSum($0, count: $1) }
+    labelWeightSum = { M.labelWeightSum($0, rows: $1, ignoring: $2, weights: $3) }
     mergeLogSumExp = { M.merge($0, $1) }
     logSumExpOfPartial = { M.logSumExp($0) }
     crossEntropyLabelSlice = {

@@ -21,6 +21,8 @@ enum ScalarBinaryCrossEntropy {
 
 extension Reference {
   /// Elementwise BCE with logits over packed `rows x cols`, `posWeight` per column (nil: all 1).
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func binaryCrossEntropyWithLogits<T: ElementaryScalar>(
     logits x: [T], targets t: [T], rows: Int, cols: Int, posWeight: [T]?, reduction: LossReduction, gradientScale: T = 1
   ) -> LossResult<T> {
@@ -43,6 +45,10 @@ extension Reference {
 
 extension Oracle {
   /// BCE with logits in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func binaryCrossEntropyWithLogits<T: ReferenceScalar>(
     logits x: [T], targets t: [T], rows: Int, cols: Int, posWeight: [T]?, reduction: LossReduction, gradientScale: T = 1
   ) -> LossResult<T.Wide> {

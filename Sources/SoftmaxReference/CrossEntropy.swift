@@ -103,6 +103,8 @@ enum ScalarCrossEntropy {
 
 extension Reference {
   /// Class-label cross-entropy of packed `rows x cols` logits; labels must be valid.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func crossEntropy<T: ElementaryScalar>(
     logits x: [T], rows: Int, cols: Int, labels: [Int], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T> {
@@ -131,6 +133,8 @@ extension Reference {
   }
 
   /// Probability-target cross-entropy of packed `rows x cols` logits and targets.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func crossEntropy<T: ElementaryScalar>(
     logits x: [T], rows: Int, cols: Int, targets: [T], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T> {
@@ -154,6 +158,10 @@ extension Reference {
 
 extension Oracle {
   /// Class-label cross-entropy in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func crossEntropy<T: ReferenceScalar>(
     logits x: [T], rows: Int, cols: Int, labels: [Int], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T.Wide> {
@@ -163,6 +171,10 @@ extension Oracle {
   }
 
   /// Probability-target cross-entropy in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func crossEntropy<T: ReferenceScalar>(
     logits x: [T], rows: Int, cols: Int, targets: [T], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T.Wide> {

@@ -2,6 +2,8 @@
 
 extension Reference {
   /// dx_j = y_j (dy_j - sum_k dy_k y_k) per row of packed `rows x cols` matrices.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func softmaxBackward<T: ElementaryScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T] {
     precondition(y.count == rows * cols && dy.count == rows * cols)
     var dx = [T](repeating: 0, count: y.count)
@@ -14,6 +16,8 @@ extension Reference {
   }
 
   /// dx_j = dy_j - exp(y_j) sum_k dy_k per row.
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
   public static func logSoftmaxBackward<T: ElementaryScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T] {
     precondition(y.count == rows * cols && dy.count == rows * cols)
     var dx = [T](repeating: 0, count: y.count)
@@ -28,11 +32,19 @@ extension Reference {
 
 extension Oracle {
   /// Softmax backward in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func softmaxBackward<T: ReferenceScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.softmaxBackward(output: y.map { T.Wide($0) }, gradOutput: dy.map { T.Wide($0) }, rows: rows, cols: cols)
   }
 
   /// Log-softmax backward in the wider precision.
+  #if arch(x86_64) || arch(i386)
+  @_specialize(exported: true, where T == Float)
+  @_specialize(exported: true, where T == Double)
+  #endif
   public static func logSoftmaxBackward<T: ReferenceScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSoftmaxBackward(output: y.map { T.Wide($0) }, gradOutput: dy.map { T.Wide($0) }, rows: rows, cols: cols)
   }
