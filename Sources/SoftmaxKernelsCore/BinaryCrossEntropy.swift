@@ -11,8 +11,8 @@
 extension VectorMath {
   /// Row-wise BCE with logits over `rows x cols` (`posWeight` has `cols` entries or is nil for
   /// all 1): elementwise losses to `losses`, scale * gradient to `gradient` (either may be nil;
-  /// `gradient` may be the logits), returns the sum of the losses (one
-  /// compensated sum per row, added up).
+  /// `gradient` may be the logits), returns the sum of the losses (one compensated sum per row,
+  /// added up) with its scaled form for the mean (`LossSum`).
   @inlinable
   public static func binaryCrossEntropyRows(
     _ x: StridedRows<Scalar>, targets t: StridedRows<Scalar>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,

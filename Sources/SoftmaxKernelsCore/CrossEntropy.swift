@@ -173,9 +173,10 @@ extension VectorMath {
   /// element: max; exp(x_j - m) stored into the gradient row while summing (as softmax does);
   /// then one pass scaling it by scale * (w_t + 2 z L) / sum, and g_t -= scale * w_t. Same three
   /// passes over memory as `labelSliceLoss`, no weights read per element. `g` may be `x` (x_t is
-  /// read first). Returns nil, having written nothing, for a row whose max is not finite or is
-  /// within 2^p of leastNormal (`excessNearLeastNormal` needs the logits after the sum; the caller
-  /// takes the general path).
+  /// read first). Returns nil, having written nothing, for a row whose max is not finite or whose
+  /// |max| is below `nearLeastNormal` (0 included): `excessNearLeastNormal` may need to read the
+  /// logits again after the sum has overwritten them in place, and the in-place and separate
+  /// calls must give the same bits. The caller takes the general path (two exps per element).
   @inlinable @inline(__always)
   public static func labelGradientWithoutSmoothing(
     _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
@@ -184,11 +185,12 @@ extension VectorMath {
     let m = rowMax(x, count: n)
     guard m.isFinite, abs(m) >= nearLeastNormal else { return nil }
     let xt = x[t]
-    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g)
-    guard !excess.isNaN else {  // a NaN in the row
+    let raw = expSumMinusOne(x, count: n, minus: m, storingTo: g)
+    guard !raw.isNaN else {  // a NaN in the row
       fill(g, count: n, with: .nan)
       return .nan
     }
+    let excess = raw
     let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
     let lp = log1p(excess), lse = m + lp, sum = 1 + excess
     Self.scale(g, by: ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse), count: n)

@@ -26,19 +26,27 @@ enum ScalarCrossEntropy {
   /// c * g, 0 when c is 0.
   static func term<T: ElementaryScalar>(_ c: T, _ g: T) -> T { c == 0 ? 0 : c * g }
 
-  /// c (L - x), 0 when c is 0, evaluated as 2 c (L/2 - x/2) so that it is finite whenever the
-  /// exact value is (L - x itself may overflow when c < 1).
-  static func term<T: ElementaryScalar>(_ c: T, lse: T, x: T, infinities k: Int) -> T {
+  /// c (L - x) / d, 0 when c is 0, evaluated as 2 (c (L/2 - x/2)) / d so that it is finite
+  /// whenever the exact value is (L - x itself may overflow when c < 1; c (L/2 - x/2) when c > 1,
+  /// and then c ((L/2 - x/2) / d) is used).
+  static func term<T: ElementaryScalar>(_ c: T, lse: T, x: T, infinities k: Int, over d: T = 1) -> T {
     if c == 0 { return 0 }
-    if lse == .infinity && x == .infinity { return c * T.libmLog(T(k)) }
-    return 2 * (c * (lse / 2 - x / 2))
+    if lse == .infinity && x == .infinity { return c * T.libmLog(T(k)) / d }
+    let h = lse / 2 - x / 2, v = c * h
+    return 2 * (v.isFinite ? v / d : c * (h / d))
   }
 
-  /// The row's loss, the same loss with every coefficient times `f` (f loss, without overflowing
-  /// where f loss is in range), and the gradient times `scale`.
+  /// z L^2 / d, as `term` does it.
+  static func zTerm<T: ElementaryScalar>(_ z: T, lse: T, over d: T) -> T {
+    let v = z * lse * lse
+    return v.isFinite ? v / d : z * lse * (lse / d)
+  }
+
+  /// The row's loss, the same loss divided by `d` term by term (finite wherever loss / d is in
+  /// range, even when the loss is not), and the gradient times `scale`.
   static func labelRow<T: ElementaryScalar>(
-    _ row: ArraySlice<T>, label t: Int, _ s: CrossEntropySettings<T>, scale: T, lossFactor f: T
-  ) -> (loss: T, lossTimesFactor: T, gradient: [T]) {
+    _ row: ArraySlice<T>, label t: Int, _ s: CrossEntropySettings<T>, scale: T, lossDivisor d: T
+  ) -> (loss: T, lossOverDivisor: T, gradient: [T]) {
     let n = row.count
     guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, .nan, [T](repeating: .nan, count: n)) }
     if lse == -.infinity { return (.infinity, .infinity, [T](repeating: 0, count: n)) }  // fully masked
@@ -48,11 +56,11 @@ enum ScalarCrossEntropy {
     let hard = (1 - eps) * w[t], soft = eps / C
     var W = KahanSum<T>()
     for v in w { W.add(v) }
-    func loss(_ f: T) -> T {
+    func loss(over d: T) -> T {
       var loss = KahanSum<T>()
-      loss.add(term(f * hard, lse: lse, x: x[t], infinities: k))
-      for j in 0..<n { loss.add(term(f * soft * w[j], lse: lse, x: x[j], infinities: k)) }
-      if z != 0 { loss.add(f * z * lse * lse) }
+      loss.add(term(hard, lse: lse, x: x[t], infinities: k, over: d))
+      for j in 0..<n { loss.add(term(soft * w[j], lse: lse, x: x[j], infinities: k, over: d)) }
+      if z != 0 { loss.add(zTerm(z, lse: lse, over: d)) }
       return loss.sum
     }
     var g = [T](repeating: 0, count: n)
@@ -61,13 +69,13 @@ enum ScalarCrossEntropy {
       let zTerm = z != 0 && p[j] != 0 ? (2 * z * scale * p[j]) * lse : 0
       g[j] = scale == 0 ? 0 : scale * (p[j] * (hard + soft * W.sum) - soft * w[j] - (j == t ? hard : 0)) + zTerm
     }
-    return (loss(1), loss(f), g)
+    return (loss(over: 1), d == 1 ? loss(over: 1) : loss(over: d), g)
   }
 
   /// As `labelRow`, for a row of probability targets.
   static func targetRow<T: ElementaryScalar>(
-    _ row: ArraySlice<T>, targets q: ArraySlice<T>, _ s: CrossEntropySettings<T>, scale: T, lossFactor f: T
-  ) -> (loss: T, lossTimesFactor: T, gradient: [T]) {
+    _ row: ArraySlice<T>, targets q: ArraySlice<T>, _ s: CrossEntropySettings<T>, scale: T, lossDivisor d: T
+  ) -> (loss: T, lossOverDivisor: T, gradient: [T]) {
     let n = row.count
     guard let (p, lse) = softmaxAndLSE(row) else { return (.nan, .nan, [T](repeating: .nan, count: n)) }
     if lse == -.infinity { return (.infinity, .infinity, [T](repeating: 0, count: n)) }
@@ -77,10 +85,10 @@ enum ScalarCrossEntropy {
     let c = (0..<n).map { w[$0] * ((1 - eps) * target[$0] + eps / T(n)) }
     var Q = KahanSum<T>()
     for j in 0..<n { Q.add(c[j]) }
-    func loss(_ f: T) -> T {
+    func loss(over d: T) -> T {
       var loss = KahanSum<T>()
-      for j in 0..<n { loss.add(term(f * c[j], lse: lse, x: x[j], infinities: k)) }
-      if z != 0 { loss.add(f * z * lse * lse) }
+      for j in 0..<n { loss.add(term(c[j], lse: lse, x: x[j], infinities: k, over: d)) }
+      if z != 0 { loss.add(zTerm(z, lse: lse, over: d)) }
       return loss.sum
     }
     var g = [T](repeating: 0, count: n)
@@ -88,7 +96,7 @@ enum ScalarCrossEntropy {
       let zTerm = z != 0 && p[j] != 0 ? (2 * z * scale * p[j]) * lse : 0
       g[j] = scale == 0 ? 0 : scale * (p[j] * Q.sum - c[j]) + zTerm
     }
-    return (loss(1), loss(f), g)
+    return (loss(over: 1), d == 1 ? loss(over: 1) : loss(over: d), g)
   }
 
   /// The sum of the row losses (none, sum) or of the row losses evaluated with their coefficients
@@ -113,7 +121,7 @@ extension Reference {
     for t in labels where t != s.ignoreIndex { denominator.add(s.classWeights?[t] ?? 1) }
     let d = denominator.sum
     let scale = s.reduction == .mean ? (d == 0 ? 0 : gradientScale / d) : gradientScale
-    let f = d == 0 ? 0 : 1 / d
+    let divisor = s.reduction == .mean && d != 0 ? d : 1
     var losses = [T](), lossesOverD = [T](), gradient = [T]()
     for r in 0..<rows {
       if labels[r] == s.ignoreIndex {
@@ -123,7 +131,7 @@ extension Reference {
         continue
       }
       let (l, lf, g) = ScalarCrossEntropy.labelRow(
-        x[(r * cols)..<((r + 1) * cols)], label: labels[r], s, scale: scale, lossFactor: f)
+        x[(r * cols)..<((r + 1) * cols)], label: labels[r], s, scale: scale, lossDivisor: divisor)
       losses.append(l)
       lossesOverD.append(lf)
       gradient += g
@@ -141,12 +149,12 @@ extension Reference {
     precondition(x.count == rows * cols && targets.count == rows * cols)
     let d = T(rows)
     let scale = s.reduction == .mean ? (d == 0 ? 0 : gradientScale / d) : gradientScale
-    let f = d == 0 ? 0 : 1 / d
+    let divisor = s.reduction == .mean && d != 0 ? d : 1
     var losses = [T](), lossesOverD = [T](), gradient = [T]()
     for r in 0..<rows {
       let range = (r * cols)..<((r + 1) * cols)
       let (l, lf, g) =
-        cols == 0 ? (0, 0, []) : ScalarCrossEntropy.targetRow(x[range], targets: targets[range], s, scale: scale, lossFactor: f)
+        cols == 0 ? (0, 0, []) : ScalarCrossEntropy.targetRow(x[range], targets: targets[range], s, scale: scale, lossDivisor: divisor)
       losses.append(l)
       lossesOverD.append(lf)
       gradient += g

@@ -119,38 +119,49 @@ struct FuzzRegressionTests {
   private func checkOverflowingMeans<T: ReferenceScalar>(_: T.Type, mode: KernelOptions.Mode) throws {
     let g = T.greatestFiniteMagnitude
     // (logits, labels, class weights): a row loss of 1.5 G beside a loss near 0; a weight of 4
-    // on a row loss of 0.75 G; three rows of 0.75 G each (their sum overflows).
+    // on a row loss of 0.75 G, in two columns and in eight (a one-vector row on AVX2 Float, the
+    // short-row path); three rows of 0.75 G each (their sum overflows).
     let cases: [([T], [Int], [T]?)] = [
       ([g, -g / 2, 0, 0], [1, 0], nil),
       ([g / 2, -g / 4], [1], [1, 4]),
+      ([g / 2, -g / 4, 0, 0, 0, 0, 0, 0], [1], [1, 4, 1, 1, 1, 1, 1, 1]),
       ([g / 2, -g / 4, g / 2, -g / 4, g / 2, -g / 4], [1, 1, 1], nil),
     ]
     for (x, labels, weights) in cases {
+      let cols = x.count / labels.count
       let options = CrossEntropyOptions<T>(classWeights: weights, mode: mode)
       let what = "\(T.self) \(mode) \(x) labels \(labels) weights \(String(describing: weights))"
       let o = Oracle.crossEntropy(
-        logits: x, rows: labels.count, cols: 2, labels: labels, settings: CrossEntropySettings(options)).loss
+        logits: x, rows: labels.count, cols: cols, labels: labels, settings: CrossEntropySettings(options)).loss
       #expect(o.isFinite && T(o).isFinite, "\(what): the case must have a representable mean, oracle \(o)")
       var inPlace = x
-      let targets: [T] = labels.flatMap { (l: Int) -> [T] in l == 0 ? [1, 0] : [0, 1] }
+      let targets: [T] = labels.flatMap { (l: Int) -> [T] in (0..<cols).map { $0 == l ? 1 : 0 } }
       var inPlaceTargets = x
       var results: [(String, T)] = [
-        ("labels", try crossEntropy(logits: x, labels: labels, cols: 2, options: options)),
-        ("labels fused in place", try crossEntropyWithGradient(logits: &inPlace, labels: labels, cols: 2, options: options)),
-        ("reference", Reference.crossEntropy(logits: x, rows: labels.count, cols: 2, labels: labels, settings: CrossEntropySettings(options)).loss),
+        ("labels", try crossEntropy(logits: x, labels: labels, cols: cols, options: options)),
+        ("labels fused in place", try crossEntropyWithGradient(logits: &inPlace, labels: labels, cols: cols, options: options)),
+        ("reference", Reference.crossEntropy(logits: x, rows: labels.count, cols: cols, labels: labels, settings: CrossEntropySettings(options)).loss),
       ]
       // One-hot probability targets give the same mean when the weights are 1 (the mean of
       // targets divides by rows, not by the weights).
       if weights == nil {
-        results.append(("targets", try crossEntropy(logits: x, targets: targets, cols: 2, options: options)))
+        results.append(("targets", try crossEntropy(logits: x, targets: targets, cols: cols, options: options)))
         results.append(
-          ("targets fused in place", try crossEntropyWithGradient(logits: &inPlaceTargets, targets: targets, cols: 2, options: options)))
+          ("targets fused in place", try crossEntropyWithGradient(logits: &inPlaceTargets, targets: targets, cols: cols, options: options)))
       }
       for (name, v) in results {
         let err = abs(T.Wide(v) - o) / (T.Wide(T.ulpOfOne) * o)
         #expect(v.isFinite && err <= 8, "\(what) \(name): \(v) vs oracle \(o) (\(err) eps)")
       }
     }
+    // Subnormal class weights: the weighted row losses underflow (as in PyTorch, each is w_t
+    // times the loss, rounded), so the mean is that of the rounded losses; the reference's first
+    // version divided by multiplying with 1 / denominator = +inf and gave NaN (found in review).
+    let tinyWeights = CrossEntropyOptions<T>(classWeights: [4 * T.leastNonzeroMagnitude, 2 * T.leastNonzeroMagnitude], mode: mode)
+    let tx: [T] = [0, 1, 3, -2]
+    let kernelMean = try crossEntropy(logits: tx, labels: [1, 0], cols: 2, options: tinyWeights)
+    let referenceMean = Reference.crossEntropy(logits: tx, rows: 2, cols: 2, labels: [1, 0], settings: CrossEntropySettings(tinyWeights)).loss
+    #expect(kernelMean.isFinite && referenceMean.isFinite && kernelMean == referenceMean, "\(T.self) \(mode) tiny weights: \(kernelMean) vs reference \(referenceMean)")
     // The sum over a row's classes overflows (targetsAdversarialDouble, twice: inf against 1.22e308
     // and 1.66e308): weighted probability targets and weighted label smoothing on a row
     // [G/2, -G/2, -G/2, -G/2] beside three rows of zeros (each class term G/2, three of them);
