@@ -5,6 +5,7 @@ import SoftmaxKernels
 import SoftmaxReference
 
 /// Stops the run with a message when the contract is broken; libFuzzer saves the input.
+@inlinable
 public func require(_ condition: Bool, _ message: @autoclosure () -> String) {
   if condition { return }
   var text = "CONTRACT VIOLATION: \(message())\n"
@@ -103,6 +104,7 @@ public enum Defect: CaseIterable, Sendable {
 /// Runs `call`, and checks the outcome against `defect`: a valid call must succeed; a bad one
 /// must throw the matching typed error with every buffer in `buffers` bit-for-bit unchanged.
 /// Returns true when the call ran (so the caller checks the results).
+@inlinable
 public func expectOutcome<T: FuzzScalar>(
   _ defect: Defect?, buffers: () -> [[T]], _ what: String, _ call: () throws(SoftmaxError) -> Void
 ) -> Bool {

@@ -1,3 +1,4 @@
+import Glibc
 import SoftmaxKernels
 import SoftmaxReference
 
@@ -115,10 +116,30 @@ public struct FuzzInput {
 
   /// Columns: usually 0...70 (all tails of 8 Float / 4 Double lanes), sometimes a long row that
   /// spans several 8 KiB chunks (threads, which need 32768 elements each, are left to the TSan
-  /// test run: the row split does not change what a row computes).
+  /// test run: the row split does not change what a row computes). With FUZZ_ROWS=short in the
+  /// environment only the short ones, with FUZZ_ROWS=long only the long ones: a long row costs
+  /// milliseconds in the Float80 oracle, so a campaign can run them as a separate pass.
+  @inlinable
   public mutating func cols() -> Int {
-    chance(4) ? int(257...4_500) : int(0...70)
+    let long = chance(4)
+    switch Self.rowLengths {
+    case .mixed: return long ? int(257...4_500) : int(0...70)
+    case .short: return int(0...70)
+    case .long: return int(257...4_500)
+    }
   }
+
+  /// Which row lengths `cols()` draws.
+  public enum RowLengths: Sendable { case short, long, mixed }
+
+  /// FUZZ_ROWS=short|long from the environment; both by default.
+  public static let rowLengths: RowLengths = {
+    switch getenv("FUZZ_ROWS").map({ String(cString: $0) }) {
+    case "short": return .short
+    case "long": return .long
+    default: return .mixed
+    }
+  }()
 }
 
 extension FuzzInput {

@@ -6,6 +6,7 @@ import SoftmaxReference
 /// the per-element bounds; log-probabilities <= 0; every element within SPEC's bound of the
 /// wider-precision oracle.
 public enum RowContract {
+  @inlinable
   public static func softmax<T: FuzzScalar>(x: [T], y: [T], _ what: String) {
     let o = Oracle.softmax(x, rows: 1, cols: x.count)
     let m = x.max() ?? -.infinity
@@ -29,6 +30,7 @@ public enum RowContract {
     }
   }
 
+  @inlinable
   public static func logSoftmax<T: FuzzScalar>(x: [T], y: [T], _ what: String) {
     let o = Oracle.logSoftmax(x, rows: 1, cols: x.count)
     let lse = Oracle.logSumExp(x, rows: 1, cols: x.count).first ?? -.infinity
@@ -44,6 +46,7 @@ public enum RowContract {
     }
   }
 
+  @inlinable
   public static func logSumExp<T: FuzzScalar>(x: [T], lse: T, _ what: String) {
     let o = Oracle.logSumExp(x, rows: 1, cols: x.count).first ?? -.infinity
     let m = x.max() ?? -.infinity
