@@ -75,11 +75,11 @@ extension VectorMath {
       let sv = Vector(repeating: sum(dyr, count: n))
       var i = 0
       while i &+ w <= n {
-        store(load(dyr + i) - exp(load(yr + i)) * sv, to: dxr + i)
+        store(load(dyr + i) - expTimes(load(yr + i), sv), to: dxr + i)
         i &+= w
       }
       if i < n {
-        let v = load(dyr + i, count: n &- i, padding: 0) - exp(load(yr + i, count: n &- i, padding: -.infinity)) * sv
+        let v = load(dyr + i, count: n &- i, padding: 0) - expTimes(load(yr + i, count: n &- i, padding: -.infinity), sv)
         store(v, to: dxr + i, count: n &- i)
       }
     }

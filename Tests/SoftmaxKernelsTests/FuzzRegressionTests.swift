@@ -204,4 +204,67 @@ struct FuzzRegressionTests {
       #expect(v.isFinite && err <= 8, "\(T.self) \(mode) \(name): \(v) vs oracle \(ob) (\(err) eps)")
     }
   }
+
+  /// FuzzBackward, Float: log-softmax backward with y = -101.47 (exp(y) subnormal, rounded to a
+  /// whole unit) and sum dy = 1.6e12: dx = -1.457e-32 against -1.483e-32 exact. Lanes whose exp
+  /// is subnormal now form exp(y) * sum dy scaled into the normal range.
+  @Test func logSoftmaxBackwardKeepsAccuracyWhereExpIsSubnormal() throws {
+    try checkBackward(Float.self, tiny: [-101.47, -95, -88, -120, -103.2], big: 1.6e12)
+    try checkBackward(Double.self, tiny: [-720.3, -709.9, -740.1, -744.6, -730], big: 1e200)
+  }
+
+  private func checkBackward<T: ReferenceScalar>(_: T.Type, tiny: [T], big: T) throws {
+    // 1, 2 and 5 vectors of lanes, the tiny values in the body and in the tail.
+    for cols in [3, 7, 8, 13, 40] {
+      let y = (0..<cols).map { j in j % 3 == 1 ? tiny[j % tiny.count] : (j == 0 ? T(-0.5) : T(-2) - T(j)) }
+      let dy = (0..<cols).map { j in j == 0 ? big : (j == 2 ? big / 3 : 0) }
+      let dx = try logSoftmaxBackward(output: y, gradOutput: dy, cols: cols)
+      let o = Oracle.logSoftmaxBackward(output: y, gradOutput: dy, rows: 1, cols: cols)
+      let eps = T.Wide(T.ulpOfOne), sAbs = dy.reduce(T.Wide(0)) { $0 + abs(T.Wide($1)) }
+      for j in 0..<cols {
+        let budget = 8 * eps * (abs(T.Wide(dy[j])) + T.Wide.libmExp(T.Wide(y[j])) * sAbs) + 4 * T.Wide(T.leastNormalMagnitude)
+        #expect(abs(T.Wide(dx[j]) - o[j]) <= budget, "\(T.self) cols \(cols) j \(j) y \(y[j]): \(dx[j]) vs \(o[j]) (budget \(budget))")
+      }
+    }
+  }
+
+  /// FuzzShard, Float: [0, -103 x 21] split after three columns: the merge rescaled the second
+  /// state by exp(-103) = 1.9e-45, a subnormal rounded to one unit, then multiplied it by the 19
+  /// terms of that state: lse 3.1e-44 against 3.9e-44, 5.8 units where SPEC allows 4. With the
+  /// larger max that small, the merge now forms the term scaled into the normal range.
+  @Test func mergedStateKeepsAccuracyWhenTheRescaleIsSubnormal() throws {
+    try checkMerge(Float.self, low: -103)
+    try checkMerge(Double.self, low: -744.2)
+  }
+
+  private func checkMerge<T: ReferenceScalar>(_: T.Type, low: T) throws {
+    for (count, split) in [(22, 3), (22, 1), (60, 5), (300, 17)] {
+      let x = [T(0)] + [T](repeating: low, count: count - 1)
+      let a = try logSumExpStates(Array(x[..<split]), cols: split)[0]
+      let b = try logSumExpStates(Array(x[split...]), cols: count - split)[0]
+      let o = Oracle.logSumExp(x, rows: 1, cols: count)[0]
+      for (name, state) in [("a + b", a.merged(with: b)), ("b + a", b.merged(with: a))] {
+        let e = Accuracy.logScale(state.logSumExp, oracle: o, x: 0, lse: o)
+        #expect(e.passes, "\(T.self) \(count) split \(split) \(name): \(state.logSumExp) vs \(o), \(e.error) ulp")
+      }
+    }
+  }
+
+  /// FuzzBinaryCrossEntropy, Float: x = -4.59e22, t = 1e-45 (subnormal), pos_weight 6.72: the
+  /// coefficient pw t was rounded into the subnormals before multiplying 4.59e22, loss 4.50e-22
+  /// against 4.32e-22. It is now pw (t max(-x, 0)) for t <= 1.
+  @Test func binaryCrossEntropyKeepsAccuracyForASubnormalTarget() throws {
+    try checkTinyTarget(Float.self, x: -4.58955e22, t: 1e-45, pw: 6.71875)
+    try checkTinyTarget(Double.self, x: -3.1e290, t: 5e-324, pw: 6.71875)
+  }
+
+  private func checkTinyTarget<T: ReferenceScalar>(_: T.Type, x: T, t: T, pw: T) throws {
+    for cols in [1, 2, 8, 11] {
+      let xs = [T](repeating: x, count: cols), ts = [T](repeating: t, count: cols), pws = [T](repeating: pw, count: cols)
+      let mean = try binaryCrossEntropyWithLogits(logits: xs, targets: ts, cols: cols, posWeight: pws)
+      let o = Oracle.binaryCrossEntropyWithLogits(logits: xs, targets: ts, rows: 1, cols: cols, posWeight: pws, reduction: .mean).loss
+      let err = abs(T.Wide(mean) - o) / (T.Wide(T.ulpOfOne) * o)
+      #expect(err <= 8, "\(T.self) cols \(cols): \(mean) vs \(o) (\(err) eps)")
+    }
+  }
 }
