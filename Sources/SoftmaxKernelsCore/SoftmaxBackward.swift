@@ -70,17 +70,31 @@ extension VectorMath {
   ) {
     let n = y.cols, w = width
     guard n > 0 else { return }
-    for r in 0..<y.rows {
-      let yr = y.row(r), dyr = dy.row(r), dxr = dx.row(r)
-      let sv = Vector(repeating: sum(dyr, count: n))
+    // A subnormal exp(y) is off by up to half a unit, which |sum dy| multiplies; below
+    // 2^significandBitCount that stays under leastNormal / 2, inside the absolute allowance, and
+    // the plain product is used. Above it (rare: upstream gradients summing past 8.4e6 in Float)
+    // `expTimes` scales such lanes into the normal range.
+    let large = Scalar(sign: .plus, exponent: Scalar.Exponent(Scalar.significandBitCount), significand: 1)
+    @inline(__always) func row(_ yr: UnsafePointer<Scalar>, _ dyr: UnsafePointer<Scalar>, _ dxr: UnsafeMutablePointer<Scalar>,
+                               _ sv: Vector, checked: Bool) {
+      @inline(__always) func product(_ v: Vector) -> Vector { checked ? expTimes(v, sv) : exp(v) * sv }
       var i = 0
       while i &+ w <= n {
-        store(load(dyr + i) - expTimes(load(yr + i), sv), to: dxr + i)
+        store(load(dyr + i) - product(load(yr + i)), to: dxr + i)
         i &+= w
       }
       if i < n {
-        let v = load(dyr + i, count: n &- i, padding: 0) - expTimes(load(yr + i, count: n &- i, padding: -.infinity), sv)
+        let v = load(dyr + i, count: n &- i, padding: 0) - product(load(yr + i, count: n &- i, padding: -.infinity))
         store(v, to: dxr + i, count: n &- i)
+      }
+    }
+    for r in 0..<y.rows {
+      let yr = y.row(r), dyr = dy.row(r), dxr = dx.row(r)
+      let s = sum(dyr, count: n)
+      if abs(s) > large {
+        row(yr, dyr, dxr, Vector(repeating: s), checked: true)
+      } else {
+        row(yr, dyr, dxr, Vector(repeating: s), checked: false)
       }
     }
   }
