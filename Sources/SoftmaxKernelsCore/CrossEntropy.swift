@@ -372,8 +372,9 @@ extension VectorMath {
     let k = s.excess + 1, logk = log(k)
     var loss: Scalar = p.zLoss != 0 ? .infinity : 0
     for j in 0..<n {
-      let xj = x[j], c = (p.weights.map { $0[j] } ?? 1) * (keep * t[j] + floor)
-      if c != 0 { loss += c * (xj == .infinity ? logk : .infinity) }
+      let xj = x[j], wj = p.weights.map { $0[j] } ?? 1, c = wj * (keep * t[j] + floor)
+      // Zero only when the exact coefficient is (not when w_j t_j underflows).
+      if wj != 0 && (floor != 0 || t[j] != 0) { loss += xj == .infinity ? c * logk : .infinity }
       if let g {
         let pj: Scalar = xj == .infinity ? 1 / k : 0
         g[j] = scale == 0 ? 0 : (p.zLoss != 0 && pj > 0 ? scale * .infinity : scale * (pj * q - c))

@@ -48,13 +48,15 @@ public struct GapSum<M: VectorMath> {
   @inlinable @inline(__always)
   public init(alsoScaled: Bool) { self.alsoScaled = alsoScaled }
 
-  /// Adds the terms c * d (0 where c is 0, even where d is inf) to the first (or the second)
-  /// accumulator; d is finite or +inf, c * d may overflow where (c shrink) d does not.
+  /// Adds the terms c * d (0 where `zero` is 0, even where d is inf; `zero` defaults to c) to the
+  /// first (or the second) accumulator; d is finite or +inf, c * d may overflow where
+  /// (c shrink) d does not.
   @inlinable @inline(__always)
-  public mutating func add(_ c: M.Vector, times d: M.Vector, second toSecond: Bool = false) {
-    let v = M.zeroWhereZero(c, else: c * d)
+  public mutating func add(_ c: M.Vector, times d: M.Vector, zeroWhere zero: M.Vector? = nil, second toSecond: Bool = false) {
+    let z = zero ?? c
+    let v = M.zeroWhereZero(z, else: c * d)
     if toSecond { second.add(v) } else { first.add(v) }
-    if alsoScaled { scaled.add(M.zeroWhereZero(c, else: (c * M.Vector(repeating: LossSum<M.Scalar>.shrink)) * d)) }
+    if alsoScaled { scaled.add(M.zeroWhereZero(z, else: (c * M.Vector(repeating: LossSum<M.Scalar>.shrink)) * d)) }
   }
 
   /// The sum, and the sum times `LossSum.shrink` (finite whenever the scaled exact sum is).
@@ -212,19 +214,25 @@ extension VectorMath {
     let kv = Vector(repeating: keep), fv = Vector(repeating: floor)
     let ea = ExpFactor<Self>(a, plus: c, times: l)
     var s0 = GapSum<Self>(alsoScaled: alsoScaled)
+    // c_j is exactly 0 only where w_j is 0, or (without smoothing) p_j is 0: a product that
+    // underflows (w 0.3 times a target 5e-324, found by FuzzCrossEntropy) is not a zero, so a
+    // masked class there still costs +inf.
+    let byTarget = floor == 0
+    @inline(__always) func zero(_ wv: Vector, _ pv: Vector) -> Vector { byTarget ? min(wv, pv) : wv }
     var i = 0
     while i &+ w <= n {
-      let x0 = load(x + i)
-      let c = weightsAt(weights, i) * (load(p + i) * kv + fv)
+      let x0 = load(x + i), wv = weightsAt(weights, i), pv = load(p + i)
+      let c = wv * (pv * kv + fv)
       if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i) }
-      s0.add(c, times: hv - x0 * half)
+      s0.add(c, times: hv - x0 * half, zeroWhere: zero(wv, pv))
       i &+= w
     }
     if i < n {
       let x0 = load(x + i, count: n &- i, padding: m)
-      let c = weightsAt(weights, i, count: n &- i) * (load(p + i, count: n &- i, padding: 0) * kv + fv)
+      let wv = weightsAt(weights, i, count: n &- i), pv = load(p + i, count: n &- i, padding: 0)
+      let c = wv * (pv * kv + fv)
       if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i, count: n &- i) }
-      s0.add(c, times: hv - x0 * half)
+      s0.add(c, times: hv - x0 * half, zeroWhere: zero(wv, pv))
     }
     return s0.total
   }

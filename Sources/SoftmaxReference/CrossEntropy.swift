@@ -26,13 +26,18 @@ enum ScalarCrossEntropy {
   /// c * g, 0 when c is 0.
   static func term<T: ElementaryScalar>(_ c: T, _ g: T) -> T { c == 0 ? 0 : c * g }
 
-  /// c (L - x) / d, 0 when c is 0, evaluated as 2 (c (L/2 - x/2)) / d so that it is finite
-  /// whenever the exact value is (L - x itself may overflow when c < 1; c (L/2 - x/2) when c > 1,
-  /// and then c ((L/2 - x/2) / d) is used).
-  static func term<T: ElementaryScalar>(_ c: T, lse: T, x: T, infinities k: Int, over d: T = 1) -> T {
-    if c == 0 { return 0 }
+  /// c (L - x) / d, 0 when the exact coefficient is 0 (`isZero`; c itself may have underflowed
+  /// to 0 from a nonzero product, and then a masked x still costs +inf), evaluated as
+  /// 2 (c (L/2 - x/2)) / d so that it is finite whenever the exact value is (L - x itself may
+  /// overflow when c < 1; c (L/2 - x/2) when c > 1, and then c ((L/2 - x/2) / d) is used).
+  static func term<T: ElementaryScalar>(
+    _ c: T, isZero: Bool? = nil, lse: T, x: T, infinities k: Int, over d: T = 1
+  ) -> T {
+    if isZero ?? (c == 0) { return 0 }
     if lse == .infinity && x == .infinity { return c * T.libmLog(T(k)) / d }
-    let h = lse / 2 - x / 2, v = c * h
+    let h = lse / 2 - x / 2
+    if h == .infinity { return .infinity }
+    let v = c * h
     return 2 * (v.isFinite ? v / d : c * (h / d))
   }
 
@@ -59,7 +64,9 @@ enum ScalarCrossEntropy {
     func loss(over d: T) -> T {
       var loss = KahanSum<T>()
       loss.add(term(hard, lse: lse, x: x[t], infinities: k, over: d))
-      for j in 0..<n { loss.add(term(soft * w[j], lse: lse, x: x[j], infinities: k, over: d)) }
+      for j in 0..<n {
+        loss.add(term(soft * w[j], isZero: soft == 0 || w[j] == 0, lse: lse, x: x[j], infinities: k, over: d))
+      }
       if z != 0 { loss.add(zTerm(z, lse: lse, over: d)) }
       return loss.sum
     }
@@ -87,7 +94,10 @@ enum ScalarCrossEntropy {
     for j in 0..<n { Q.add(c[j]) }
     func loss(over d: T) -> T {
       var loss = KahanSum<T>()
-      for j in 0..<n { loss.add(term(c[j], lse: lse, x: x[j], infinities: k, over: d)) }
+      for j in 0..<n {
+        let zero = w[j] == 0 || (eps == 0 && target[j] == 0)
+        loss.add(term(c[j], isZero: zero, lse: lse, x: x[j], infinities: k, over: d))
+      }
       if z != 0 { loss.add(zTerm(z, lse: lse, over: d)) }
       return loss.sum
     }

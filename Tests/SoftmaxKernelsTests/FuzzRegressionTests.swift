@@ -267,4 +267,33 @@ struct FuzzRegressionTests {
       #expect(err <= 8, "\(T.self) cols \(cols): \(mean) vs \(o) (\(err) eps)")
     }
   }
+
+  /// FuzzCrossEntropy, Double, probability targets: a masked class (-inf) with target 5e-324 and
+  /// weight 0.297 has an exact coefficient 1.5e-324 > 0, so the loss is +inf; the product rounded
+  /// to 0 and the kernels returned a finite loss. A coefficient now counts as 0 only when its
+  /// factors make it exactly 0.
+  @Test func maskedClassWithAnUnderflowingCoefficientCostsInfinity() throws {
+    try checkUnderflowingCoefficient(Float.self)
+    try checkUnderflowingCoefficient(Double.self)
+  }
+
+  private func checkUnderflowingCoefficient<T: ReferenceScalar>(_: T.Type) throws {
+    for cols in [3, 8, 13, 40] {
+      var x = [T](repeating: -8.25, count: cols), t = [T](repeating: 0, count: cols)
+      x[0] = 0; x[1] = -.infinity
+      t[0] = 0.89; t[1] = T.leastNonzeroMagnitude
+      var weights = [T](repeating: 0.84, count: cols)
+      weights[0] = 3.984375; weights[1] = 0.296875
+      let o = CrossEntropyOptions<T>(classWeights: weights, reduction: .sum)
+      var inPlace = x
+      let results: [(String, T)] = [
+        ("forward", try crossEntropy(logits: x, targets: t, cols: cols, options: o)),
+        ("fused in place", try crossEntropyWithGradient(logits: &inPlace, targets: t, cols: cols, options: o)),
+        ("reference", Reference.crossEntropy(logits: x, rows: 1, cols: cols, targets: t, settings: CrossEntropySettings(o)).loss),
+        ("oracle", T(Oracle.crossEntropy(logits: x, rows: 1, cols: cols, targets: t, settings: CrossEntropySettings(o)).loss)),
+      ]
+      for (name, v) in results { #expect(v == .infinity, "\(T.self) cols \(cols) \(name): \(v)") }
+      #expect(inPlace.allSatisfy { $0.isFinite }, "\(T.self) cols \(cols): gradient \(inPlace.prefix(4))")
+    }
+  }
 }
