@@ -34,8 +34,10 @@ extension VectorMath {
       // t max(-x, 0) cannot overflow alone.
       let nx = max(-xv, zero)
       let posTerm = ifNegative(one - tv, posCoef * nx, else: pw * (tv * nx))
+      // The positive term is 0 only where pw or t is (pw t may underflow to 0 from a nonzero
+      // product: t = 5e-324 and pw = 0.34 against x = -1e30, FuzzBinaryCrossEntropy).
       let l = zeroWhereZero(negCoef, else: negCoef * max(xv, zero))
-        + zeroWhereZero(posCoef, else: posTerm)
+        + zeroWhereZero(pw, else: zeroWhereZero(tv, else: posTerm))
         + (negCoef + posCoef) * log1p(e)
       let g = negCoef * ifNegative(xv, lo, else: hi) - posCoef * ifNegative(xv, hi, else: lo)
       return (l, g * sv)

@@ -13,7 +13,11 @@ enum ScalarBinaryCrossEntropy {
 
   static func element<T: ElementaryScalar>(_ x: T, _ t: T, _ pw: T) -> (loss: T, gradient: T) {
     let neg = 1 - t, pos = pw * t
-    let loss = ScalarCrossEntropy.term(neg, Swift.max(x, 0)) + ScalarCrossEntropy.term(pos, Swift.max(-x, 0))
+    // pw t max(-x, 0) is 0 only when pw or t is (pw t alone may underflow), formed as
+    // pw (t max(-x, 0)) for t <= 1 so that a subnormal t keeps its relative accuracy.
+    let nx = Swift.max(-x, 0)
+    let posTerm: T = pw == 0 || t == 0 ? 0 : (t <= 1 ? pw * (t * nx) : pos * nx)
+    let loss = ScalarCrossEntropy.term(neg, Swift.max(x, 0)) + posTerm
       + (neg + pos) * T.libmLog1p(T.libmExp(-abs(x)))
     return (x.isNaN ? .nan : loss, neg * sigmoid(x) - pos * sigmoid(-x))
   }
