@@ -103,6 +103,30 @@ public struct RowLoss<Scalar: BinaryFloatingPoint> {
 }
 
 extension VectorMath {
+  /// The class-label row loss without label smoothing: hard (L - x_t) + z L^2, with the hard term
+  /// as hard * 2 ((m/2 - x_t/2) + lp/2) so that the half is finite whenever the exact value is
+  /// (L = m + lp). 0 terms for hard = 0 or z = 0 (a masked x_t with weight 0 costs nothing).
+  @inlinable @inline(__always)
+  public static func hardLabelLoss(
+    hard: Scalar, max m: Scalar, label xt: Scalar, log1pExcess lp: Scalar, zLoss z: Scalar
+  ) -> RowLoss<Scalar> {
+    var loss = RowLoss<Scalar>()
+    if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
+    if z != 0 { loss.add(z, timesSquareOf: m + lp) }
+    return loss
+  }
+
+  /// Adds 2 (gap + rest) to `loss`, with the gap's plain and scaled sums (`GapSum`) and `rest`
+  /// scaled likewise; a gap NaN only from an infinite term counts as +inf (`finiteOrInfinite`).
+  @inlinable @inline(__always)
+  public static func addGap(
+    _ gap: (plain: Scalar, scaled: Scalar), plus rest: Scalar, unless witness: Scalar, to loss: inout RowLoss<Scalar>
+  ) {
+    loss.add(
+      twice: finiteOrInfinite(gap.plain, unless: witness) + rest,
+      scaledHalf: finiteOrInfinite(gap.scaled, unless: witness) + rest * LossSum<Scalar>.shrink)
+  }
+
   /// A sum of terms >= 0 that came out NaN only because a term was +inf (a masked class with a
   /// nonzero weight, or an overflowing gap) and compensation met inf - inf: it is +inf. `witness`
   /// is NaN when the row really holds a NaN (then NaN stays).
@@ -135,12 +159,7 @@ extension VectorMath {
     }
     let m = s.max, lp = log1p(s.excess), lse = m + lp
     let xt = inSlice ? x[t &- offset] : 0  // read before the gradient may overwrite it
-    var loss = RowLoss<Scalar>()
-    if inSlice {
-      // hard * 2 ((m/2 - x_t/2) + lp/2): the half is finite whenever the exact value is.
-      if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
-      if z != 0 { loss.add(z, timesSquareOf: lse) }
-    }
+    var loss = inSlice ? hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z) : RowLoss<Scalar>()
     // The gap terms sum to at most f W_slice times the largest finite value.
     let alsoScaled = !(soft * sliceWeightSum <= 0.5)
     var gap: (plain: Scalar, scaled: Scalar) = (0, 0)
@@ -158,12 +177,7 @@ extension VectorMath {
       gap = weightedGapSum(x, count: n, from: m, weights: sliceWeights, factor: soft, alsoScaled: alsoScaled)
     }
     // gap is half of eps/C sum_j w_j (m - x_j).
-    if eps != 0 {
-      let rest = soft * ((lp / 2) * sliceWeightSum)
-      loss.add(
-        twice: finiteOrInfinite(gap.plain, unless: s.excess) + rest,
-        scaledHalf: finiteOrInfinite(gap.scaled, unless: s.excess) + rest * LossSum<Scalar>.shrink)
-    }
+    if eps != 0 { addGap(gap, plus: soft * ((lp / 2) * sliceWeightSum), unless: s.excess, to: &loss) }
     // A NaN in the row (the max skips it, the sum does not) makes the loss NaN even when every
     // coefficient is 0.
     return s.excess.isNaN ? .nan : loss
@@ -185,21 +199,16 @@ extension VectorMath {
     let m = rowMax(x, count: n)
     guard m.isFinite, abs(m) >= nearLeastNormal else { return nil }
     let xt = x[t]
-    let raw = expSumMinusOne(x, count: n, minus: m, storingTo: g)
-    guard !raw.isNaN else {  // a NaN in the row
+    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g)
+    guard !excess.isNaN else {  // a NaN in the row
       fill(g, count: n, with: .nan)
       return .nan
     }
-    let excess = raw
     let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
     let lp = log1p(excess), lse = m + lp, sum = 1 + excess
     Self.scale(g, by: ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse), count: n)
     g[t] = g[t] - scale * hard
-    var loss = RowLoss<Scalar>()
-    // As in labelSliceLoss.
-    if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
-    if z != 0 { loss.add(z, timesSquareOf: lse) }
-    return loss
+    return hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z)
   }
 
   /// A class-label row of one to four vectors without label smoothing (the W1 shape), held in
@@ -226,11 +235,7 @@ extension VectorMath {
       storeShort((f.times(e.0), f.times(e.1), f.times(e.2), f.times(e.3)), to: g, count: n)
       g[t] = g[t] - scale * hard
     }
-    var loss = RowLoss<Scalar>()
-    // As in labelSliceLoss.
-    if hard != 0 { loss.add(hard, timesTwice: (m / 2 - xt / 2) + lp / 2) }
-    if z != 0 { loss.add(z, timesSquareOf: lse) }
-    return loss
+    return hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z)
   }
 
   /// `labelSliceLoss` for a row whose max is not finite (scalar; rare):
@@ -339,10 +344,7 @@ extension VectorMath {
           xr, pr, count: n, minus: m, keep: keep, floor: floor, weights: p.weights, expTimes: scale * q / sum,
           plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr, alsoScaled: !(q <= 0.5))
         // gap is half of sum_j c_j (m - x_j).
-        let rest = (lp / 2) * q
-        loss.add(
-          twice: finiteOrInfinite(gap.plain, unless: s.excess + q) + rest,
-          scaledHalf: finiteOrInfinite(gap.scaled, unless: s.excess + q) + rest * LossSum<Scalar>.shrink)
+        addGap(gap, plus: (lp / 2) * q, unless: s.excess + q, to: &loss)
         if z != 0 { loss.add(z, timesSquareOf: lse) }
       } else {
         loss = RowLoss(nonFiniteTargetRow(xr, pr, count: n, state: s, keep: keep, floor: floor, mass: q, p, scale: scale, gradient: gr))
