@@ -15,9 +15,13 @@ extension VectorMath {
     }
   }
 
-  /// Row-wise logsumexp into `out[r]`.
+  /// Row-wise logsumexp into `out[r]`; rows of fewer than 8 vectors `width` at a time (`RowBlock`).
   @inlinable
   public static func logSumExpRows(_ x: StridedRows<Scalar>, to out: UnsafeMutablePointer<Scalar>) {
-    for r in 0..<x.rows { out[r] = logSumExp(x.row(r), count: x.cols) }
+    let n = x.cols
+    let first = forEachRowBlock(rows: x.rows, count: n, {
+      logSumExpRowBlock(x.row($0), stride: x.stride, count: n, to: out + $0, columns: $1)
+    }, otherwise: { out[$0] = logSumExp(x.row($0), count: n) })
+    for r in first..<x.rows { out[r] = logSumExp(x.row(r), count: n) }
   }
 }

@@ -40,14 +40,14 @@ enum Adversary: CaseIterable {
 }
 
 enum Rows {
-  /// Random logits: `rows` in 1...3, `cols` in `cols`, values of a random scale, a few masked.
-  static func random<T: ReferenceScalar>(_: T.Type, cols colRange: ClosedRange<Int>)
+  /// Random logits: `rows` in `rowRange`, `cols` in `cols`, values of a random scale, a few masked.
+  static func random<T: ReferenceScalar>(_: T.Type, rows rowRange: ClosedRange<Int> = 1...3, cols colRange: ClosedRange<Int>)
     -> Generator<Matrix<T>, Shrink.None<Matrix<T>>>
   {
     Generator { rng in
       var d = Draw(rng: rng)
       defer { rng = d.rng }
-      let rows = d.int(1...3), cols = d.int(colRange)
+      let rows = d.int(rowRange), cols = d.int(colRange)
       let scale = [0.01, 1, 10, 100, 1e4][d.int(0...4)]
       let maskRate = d.chance(0.3) ? d.double(0...0.5) : 0
       var v = [T]()
@@ -59,14 +59,15 @@ enum Rows {
     }
   }
 
-  /// Adversarial rows: huge, tiny, masked, fully masked, +inf, NaN, constant, mixed extremes.
-  static func adversarial<T: ReferenceScalar>(_: T.Type, cols colRange: ClosedRange<Int>)
+  /// Adversarial rows (each row its own kind): huge, tiny, masked, fully masked, +inf, NaN,
+  /// constant, mixed extremes.
+  static func adversarial<T: ReferenceScalar>(_: T.Type, rows rowRange: ClosedRange<Int> = 1...3, cols colRange: ClosedRange<Int>)
     -> Generator<Matrix<T>, Shrink.None<Matrix<T>>>
   {
     Generator { rng in
       var d = Draw(rng: rng)
       defer { rng = d.rng }
-      let rows = d.int(1...3), cols = d.int(colRange)
+      let rows = d.int(rowRange), cols = d.int(colRange)
       var v = [T]()
       for _ in 0..<rows {
         let kind = Adversary.allCases[d.int(0...(Adversary.allCases.count - 1))]

@@ -19,10 +19,13 @@ struct ForwardHarness<T: FuzzScalar> {
     let op = Operation.allCases[input.int(0...3)]
     let form = op == .logSumExp || op == .states ? [Form.outOfPlace, .array][input.int(0...1)] : Form.allCases[input.int(0...2)]
     var options = KernelOptions(mode: input.bool() ? .accurate : .fast, threads: input.int(0...2))
-    // At most 4 x 4500 elements: below the 32768 per thread at which `threads` splits the rows,
-    // so the calls run on one thread whatever `threads` says (checked too); the row split itself
-    // is covered by the ThreadSanitizer run and the bit-identical threads test.
-    let rows = input.int(0...4), cols = input.cols()
+    // At most 4 x 4500 elements (or 19 rows of fewer than 64, so that whole blocks of 8 Float
+    // or 4 Double rows reach the row-block kernels): below the 32768 per thread at which
+    // `threads` splits the rows, so the calls run on one thread whatever `threads` says (checked
+    // too); the row split itself is covered by the ThreadSanitizer run and the bit-identical
+    // threads test.
+    let cols = input.cols()
+    let rows = input.int(0...(cols < 64 ? 19 : 4))
     let inPad = input.int(0...3), outPad = input.int(0...3)
     let x = input.scalars(T.self, count: rows * cols)
     let allowed: [Defect] = form == .array ? [.negativeCols, .badThreads]
