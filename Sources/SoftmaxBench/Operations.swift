@@ -200,7 +200,7 @@ func gradientError<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, magnitude: T.Wi
 /// Plain class-label cross-entropy options of the report: the default options (no weights, no
 /// smoothing, no z-loss; ignore index -100, which no label hits), reduction mean, `--mode`.
 func reportCrossEntropyOptions<T: ReferenceScalar>(_ w: Workspace<T>) -> CrossEntropyOptions<T> {
-  CrossEntropyOptions(reduction: .mean, mode: w.options.mode)
+  CrossEntropyOptions(reduction: .mean, mode: w.options.mode, threads: w.options.threads)
 }
 
 /// `crossEntropy(logits:rows:cols:labels:options:losses:)`, forward only, class labels, reduction

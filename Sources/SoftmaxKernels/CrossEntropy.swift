@@ -9,10 +9,11 @@ import SoftmaxKernelsCore
 // and accumulates the remaining sums from the same loads. Nothing of size rows x cols is allocated.
 
 /// Runs a validated cross-entropy kernel: builds its parameters (with the weights' pointer),
-/// scales the gradient by 1/denominator for the mean, and reduces the sum of the row losses.
+/// scales the gradient by 1/denominator for the mean, runs `kernel(parameters, scale, first, count)`
+/// on `threads` row ranges (in parallel when more than one) and reduces the sum of the row losses.
 func runCrossEntropy<T: SoftmaxScalar>(
-  options: CrossEntropyOptions<T>, cols: Int, weightSum: T, denominator: T, gradientScale: T,
-  _ kernel: (CrossEntropyParameters<T>, T) -> LossSum<T>
+  options: CrossEntropyOptions<T>, rows: Int, cols: Int, threads: Int, weightSum: T, denominator: T,
+  gradientScale: T, _ kernel: (CrossEntropyParameters<T>, T, Int, Int) -> LossSum<T>
 ) -> T {
   let mean = options.reduction == .mean
   let scale = mean ? (denominator == 0 ? 0 : gradientScale / denominator) : gradientScale
@@ -20,7 +21,10 @@ func runCrossEntropy<T: SoftmaxScalar>(
     let p = CrossEntropyParameters(
       ignoreIndex: options.ignoreIndex, weights: w, weightSum: weightSum,
       labelSmoothing: options.labelSmoothing, zLoss: options.zLoss, classes: cols)
-    return kernel(p, scale)
+    if threads <= 1 { return kernel(p, scale, 0, rows) }
+    var total = LossSum<T>()
+    for part in mapRowRanges(rows: rows, threads: threads, { kernel(p, scale, $0, $1) }) { total.add(part) }
+    return total
   }
   let total = options.classWeights.map { $0.withUnsafeBufferPointer { run($0.baseAddress) } } ?? run(nil)
   return mean ? total.mean(dividedBy: denominator) : total.sum
@@ -33,14 +37,20 @@ func labelCrossEntropy<T: SoftmaxScalar>(
 ) throws(SoftmaxError) -> T {
   let shape = try Shape(rows: x.rows, cols: x.cols)
   let weightSum = try options.validate(cols: x.cols)
+  let threads = try KernelOptions(threads: options.threads).threadCount(rows: x.rows, cols: x.cols)
   let denominator: T = try validateLabels(
     labels, rows: x.rows, cols: x.cols, ignoreIndex: options.ignoreIndex, weights: options.classWeights)
   let lossOut = try losses.map { b throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
   if x.rows == 0 { return 0 }
   let labelBase = labels.baseAddress!
   return runCrossEntropy(
-    options: options, cols: x.cols, weightSum: weightSum, denominator: denominator, gradientScale: gradientScale
-  ) { p, scale in T._kernels(options.mode).crossEntropyLabels(x, labelBase, p, scale, gradient, lossOut) }
+    options: options, rows: x.rows, cols: x.cols, threads: threads, weightSum: weightSum, denominator: denominator,
+    gradientScale: gradientScale
+  ) { p, scale, first, count in
+    T._kernels(options.mode).crossEntropyLabels(
+      x.rows(first, count: count), labelBase + first, p, scale, gradient?.rows(first, count: count),
+      lossOut.map { $0 + first })
+  }
 }
 
 /// Probability targets: validates targets, options and `losses`, then runs the kernel.
@@ -50,6 +60,7 @@ func targetCrossEntropy<T: SoftmaxScalar>(
 ) throws(SoftmaxError) -> T {
   let shape = try Shape(rows: x.rows, cols: x.cols)
   let weightSum = try options.validate(cols: x.cols)
+  let threads = try KernelOptions(threads: options.threads).threadCount(rows: x.rows, cols: x.cols)
   let p = try shape.input(targets, stride: targetsStride, argument: "targets", strideArgument: "targetsStride")
   let lossOut = try losses.map { b throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
   if x.rows == 0 { return 0 }
@@ -58,8 +69,13 @@ func targetCrossEntropy<T: SoftmaxScalar>(
     return 0
   }
   return runCrossEntropy(
-    options: options, cols: x.cols, weightSum: weightSum, denominator: T(x.rows), gradientScale: gradientScale
-  ) { q, scale in T._kernels(options.mode).crossEntropyTargets(x, p, q, scale, gradient, lossOut) }
+    options: options, rows: x.rows, cols: x.cols, threads: threads, weightSum: weightSum, denominator: T(x.rows),
+    gradientScale: gradientScale
+  ) { q, scale, first, count in
+    T._kernels(options.mode).crossEntropyTargets(
+      x.rows(first, count: count), p.rows(first, count: count), q, scale,
+      gradient?.rows(first, count: count), lossOut.map { $0 + first })
+  }
 }
 
 // MARK: - Class labels

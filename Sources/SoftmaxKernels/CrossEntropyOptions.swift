@@ -35,10 +35,15 @@ public struct CrossEntropyOptions<T: SoftmaxScalar>: Sendable {
   public var reduction: LossReduction
   /// Which exp the kernels use (`KernelOptions.Mode`; default: accurate).
   public var mode: KernelOptions.Mode
+  /// Threads to split the rows over, as `KernelOptions.threads` (1 by default, 0 = one per
+  /// processor, fewer for small work). Per-row losses and gradients are bit-identical to one
+  /// thread; the reduced loss adds the threads' compensated partial sums, so it may differ from
+  /// the one-thread value in its last bit.
+  public var threads: Int
 
   public init(
     ignoreIndex: Int32? = -100, classWeights: [T]? = nil, labelSmoothing: T = 0, zLoss: T = 0,
-    reduction: LossReduction = .mean, mode: KernelOptions.Mode = .accurate
+    reduction: LossReduction = .mean, mode: KernelOptions.Mode = .accurate, threads: Int = 1
   ) {
     self.ignoreIndex = ignoreIndex
     self.classWeights = classWeights
@@ -46,6 +51,7 @@ public struct CrossEntropyOptions<T: SoftmaxScalar>: Sendable {
     self.zLoss = zLoss
     self.reduction = reduction
     self.mode = mode
+    self.threads = threads
   }
 
   /// Checks the options against `cols` classes; returns W = sum_j w_j.

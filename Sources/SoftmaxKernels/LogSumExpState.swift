@@ -89,6 +89,7 @@ public func crossEntropyShard<T: SoftmaxScalar>(
   if let g { try checkNoPartialOverlap(x, g, input: "logits", output: "gradient") }
   guard states.count >= rows else { throw .bufferTooSmall(argument: "states", required: rows, actual: states.count) }
   let weightSum = try options.validate(cols: totalCols)
+  let threads = try KernelOptions(threads: options.threads).threadCount(rows: rows, cols: cols)
   let denominator: T = try validateLabels(
     labels, rows: rows, cols: totalCols, ignoreIndex: options.ignoreIndex, weights: options.classWeights)
   let lossOut = try losses.map { b throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
@@ -96,7 +97,12 @@ public func crossEntropyShard<T: SoftmaxScalar>(
   let labelBase = labels.baseAddress!
   return states.withMemoryRebound(to: LogSumExpPartial<T>.self) { s in
     runCrossEntropy(
-      options: options, cols: totalCols, weightSum: weightSum, denominator: denominator, gradientScale: gradientScale
-    ) { p, scale in T._kernels(options.mode).crossEntropyLabelSlice(x, columnOffset, labelBase, s.baseAddress!, p, scale, g, lossOut) }
+      options: options, rows: rows, cols: totalCols, threads: threads, weightSum: weightSum,
+      denominator: denominator, gradientScale: gradientScale
+    ) { p, scale, first, count in
+      T._kernels(options.mode).crossEntropyLabelSlice(
+        x.rows(first, count: count), columnOffset, labelBase + first, s.baseAddress! + first, p, scale,
+        g?.rows(first, count: count), lossOut.map { $0 + first })
+    }
   }
 }

@@ -23,16 +23,27 @@ func forEachRowRange(rows: Int, threads: Int, _ body: (Int, Int) -> Void) {
     body(0, rows)
     return
   }
-  withoutActuallyEscaping(body) { body in
-    let box = UncheckedSendable(body)
-    DispatchQueue.concurrentPerform(iterations: threads) { k in
-      let first = rows * k / threads, end = rows * (k + 1) / threads
-      if end > first { box.value(first, end - first) }
-    }
-  }
+  _ = mapRowRanges(rows: rows, threads: threads, body)
 }
 
-/// Row ranges are disjoint, so the kernels' pointers can cross threads.
+/// The results of `body(firstRow, rowCount)` on `threads` contiguous, near-equal row ranges, in
+/// the order of the ranges, run in parallel (each range on its own thread).
+func mapRowRanges<R>(rows: Int, threads: Int, _ body: (Int, Int) -> R) -> [R] {
+  let n = Swift.max(threads, 1)
+  var results = [R?](repeating: nil, count: n)
+  results.withUnsafeMutableBufferPointer { out in
+    withoutActuallyEscaping(body) { body in
+      let box = UncheckedSendable((body, out))
+      DispatchQueue.concurrentPerform(iterations: n) { k in
+        let first = rows * k / n, end = rows * (k + 1) / n
+        box.value.1[k] = box.value.0(first, end - first)
+      }
+    }
+  }
+  return results.map { $0! }
+}
+
+/// Row ranges are disjoint, so the kernels' pointers (and each range's result slot) can cross threads.
 private struct UncheckedSendable<T>: @unchecked Sendable {
   let value: T
   init(_ value: T) { self.value = value }

@@ -44,6 +44,17 @@ public struct LossSum<Scalar: BinaryFloatingPoint> {
     if !x.scaled.isFinite { nonFinite = true }
   }
 
+  /// Adds the losses summed in `other` (another range of rows): its sums and their
+  /// compensations, so the total stays compensated.
+  @inlinable
+  public mutating func add(_ other: LossSum) {
+    plain.add(other.plain.sum)
+    plain.add(other.plain.compensation)
+    scaled.add(other.scaled.sum)
+    scaled.add(other.scaled.compensation)
+    if other.nonFinite { nonFinite = true }
+  }
+
   /// sum_r loss_r.
   @inlinable
   public var sum: Scalar { plain.total }

@@ -47,6 +47,67 @@ struct OptionsTests {
     }
   }
 
+  /// Cross-entropy over row ranges: each range's kernel writes its own rows, so per-row losses
+  /// and gradients are bit-identical; the reduced loss adds the ranges' compensated sums.
+  @Test("cross-entropy threads: losses and gradients bit-identical, reduced loss within an ulp", arguments: [2, 3, 0])
+  func crossEntropyThreads(threads: Int) throws {
+    let rows = 41, cols = 2003
+    var x = (0..<(rows * cols)).map { Double(($0 * 7919) % 2003) / 97 - 10 }
+    x[5 * cols + 17] = -.infinity  // row 5's label (17) is masked: +inf loss
+    let labels = (0..<rows).map { Int32($0 == 9 ? -100 : ($0 * 31) % cols) }  // row 9 ignored
+    let targets = (0..<(rows * cols)).map { Double(($0 * 13) % 7) / Double(3 * cols) }
+    let weights = (0..<cols).map { 0.5 + Double($0 % 5) / 4 }
+    for mode in KernelOptions.Mode.allCases {
+      for reduction in [LossReduction.mean, .sum] {
+        let one = CrossEntropyOptions<Double>(
+          classWeights: weights, labelSmoothing: 0.1, zLoss: 1e-3, reduction: reduction, mode: mode)
+        var many = one
+        many.threads = threads
+        func run(_ o: CrossEntropyOptions<Double>, labelled: Bool) throws -> (Double, [Double], [Double]) {
+          var g = [Double](repeating: 0, count: rows * cols), l = [Double](repeating: 0, count: rows)
+          let r = try x.withUnsafeBufferPointer { xb in
+            try g.withUnsafeMutableBufferPointer { gb in
+              try l.withUnsafeMutableBufferPointer { lb in
+                labelled
+                  ? try labels.withUnsafeBufferPointer { t in
+                    try crossEntropyWithGradient(
+                      logits: xb, rows: rows, cols: cols, labels: t, options: o, gradient: gb, losses: lb)
+                  }
+                  : try targets.withUnsafeBufferPointer { t in
+                    try crossEntropyWithGradient(
+                      logits: xb, rows: rows, cols: cols, targets: t, options: o, gradient: gb, losses: lb)
+                  }
+              }
+            }
+          }
+          return (r, g, l)
+        }
+        for labelled in [true, false] {
+          let (r1, g1, l1) = try run(one, labelled: labelled), (rn, gn, ln) = try run(many, labelled: labelled)
+          #expect(l1.elementsEqual(ln, by: identical), "\(mode) \(reduction) labelled \(labelled): losses")
+          #expect(g1.elementsEqual(gn, by: identical), "\(mode) \(reduction) labelled \(labelled): gradient")
+          #expect(identical(r1, rn) || abs(r1 - rn) <= r1.ulp, "\(mode) \(reduction) labelled \(labelled): \(r1) vs \(rn)")
+        }
+      }
+    }
+  }
+
+  @Test("a negative cross-entropy thread count is a typed error and writes nothing")
+  func crossEntropyNegativeThreadsRejected() {
+    var losses: [Float] = [7, 7]
+    #expect(throws: SoftmaxError.invalidThreadCount(-1)) {
+      try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { x in
+        try losses.withUnsafeMutableBufferPointer { l in
+          try [Int32(0), 1].withUnsafeBufferPointer { t in
+            try crossEntropy(
+              logits: x, rows: 2, cols: 3, labels: t, options: CrossEntropyOptions(threads: -1), losses: l)
+          }
+        }
+      }
+    }
+    #expect(losses == [7, 7])
+  }
+
   @Test("a negative thread count is a typed error and writes nothing")
   func negativeThreadsRejected() {
     var data: [Double] = [1, 2, 3, 4]
