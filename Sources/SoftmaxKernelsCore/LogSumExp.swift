@@ -3,10 +3,6 @@ extension VectorMath {
   /// or fully masked row, +inf with a +inf entry, NaN with a NaN. One read of the row (pass A).
   @inlinable @inline(__always)
   public static func logSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
-    if isShortRow(n) {
-      let (v, m) = shortRowMax(x, count: n)
-      if m.isFinite { return m + log1p(excessNearLeastNormal(x, count: n, max: m, excess: shortRowExp(v, max: m, count: n).excess)) }
-    }
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
       return nonFiniteLogSumExp(x, count: n)
@@ -19,9 +15,8 @@ extension VectorMath {
   @inlinable
   public static func logSumExpRows(_ x: StridedRows<Scalar>, to out: UnsafeMutablePointer<Scalar>) {
     let n = x.cols
-    let first = forEachRowBlock(rows: x.rows, count: n, {
-      logSumExpRowBlock(x.row($0), stride: x.stride, count: n, to: out + $0, columns: $1)
+    forEachRowBlock(rows: x.rows, count: n, {
+      logSumExpRowBlock(x.row($0), stride: x.stride, count: n, lanes: $1, to: out + $0, columns: $2)
     }, otherwise: { out[$0] = logSumExp(x.row($0), count: n) })
-    for r in first..<x.rows { out[r] = logSumExp(x.row(r), count: n) }
   }
 }

@@ -3,14 +3,20 @@
 // vectors: the row maxima are lane-wise `max`es, the sums lane-wise adds, and one vector exp,
 // one log1p and one division serve `width` rows. No horizontal reduction, no padded lanes, no
 // per-row branch. Loading a column is `width` scalar loads into lanes, and writing one back
-// `width` scalar stores; for rows this short that costs less than the per-row work it replaces.
+// `width` scalar stores; for rows this short that costs less than the per-row work it replaces
+// (transposing whole tiles with shuffles measured slower).
 //
-// The arithmetic per lane is the short-row path's: exp with the rounding of x - m corrected
-// (`expOfDifference`), the sum of the non-maximal terms kept apart from the exact 1s of the
-// maximal ones (`onesWhereEqual`), compensated, so `log1p` and `1 / (1 + excess)` see a sum
-// with its relative accuracy. A block where any row's max is not finite (NaN everywhere, a +inf,
-// all -inf) is handed back to the per-row path whole; a NaN among finite entries makes its
-// lane's sum NaN, and so that row's outputs, as in every other path.
+// Every row shorter than the limit with a finite max goes through this same arithmetic, wherever
+// it sits: a last block of fewer than `width` rows fills the missing lanes with zeros and writes
+// only its own rows, and a row whose max is not finite (a +inf, or only NaN and -inf) is left
+// unwritten by the block and done by the row path, whose results for such rows (NaN, the +inf
+// limit, all masked) do not depend on the arithmetic. So a row's bits do not depend on its
+// neighbours or on how the rows are split over threads.
+//
+// Per lane: exp with the rounding of x - m corrected (`expOfDifference`), and the sum of the
+// terms below 1 kept apart from the count of terms equal to 1 (`onesWhereEqual`), compensated, so
+// `log1p` and `1 / (1 + excess)` see a sum with its relative accuracy. A NaN among finite entries
+// makes its lane's sum NaN, and so that row's outputs.
 
 extension VectorMath {
   /// Rows of `n` elements with `1 <= n < rowBlockLimit` go through the row blocks: fewer than
@@ -24,38 +30,36 @@ extension VectorMath {
   @inlinable @inline(__always)
   public static func usesRowBlocks(_ n: Int) -> Bool { n > 0 && n < rowBlockLimit }
 
-  /// Column `j` of the `width` rows starting at `p` (row k at `p + k * stride`).
+  /// Column `j` of the `lanes` rows starting at `p` (row k at `p + k * stride`); 0 in the lanes
+  /// past `lanes`.
   @inlinable @inline(__always)
-  public static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int) -> Vector {
+  public static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int, lanes: Int) -> Vector {
     var v = Vector()
-    for k in 0..<Vector.scalarCount { v[k] = p[k &* stride] }
+    for k in 0..<lanes { v[k] = p[k &* stride] }
     return v
   }
 
-  /// Writes lane k of `v` to `p + k * stride`.
+  /// True in the lanes whose row max is finite.
   @inlinable @inline(__always)
-  public static func storeColumn(_ v: Vector, to p: UnsafeMutablePointer<Scalar>, stride: Int) {
-    for k in 0..<Vector.scalarCount { p[k &* stride] = v[k] }
-  }
+  static func isFinite(_ m: Vector, lane k: Int) -> Bool { m[k] - m[k] == 0 }
 
-  /// Loads the `width` rows of `n` elements at `x` (row stride `stride`) into the column vectors
+  /// Loads the `lanes` rows of `n` elements at `x` (row stride `stride`) into the column vectors
   /// `c[0..<n]`, leaves exp(x_j - m) in `c[n..<2n]` and returns each row's max (lane k for row
-  /// k) and excess = sum_j exp(x_j - m) - 1, or nil when some row's max is not finite.
+  /// k) and excess = sum_j exp(x_j - m) - 1. Lanes whose max is not finite hold meaningless
+  /// values.
   ///
   /// The exps run in a loop of their own: SLEEF's exp is a call that clobbers every vector
   /// register, so the sums stay in registers only in a loop without calls.
   @inlinable @inline(__always)
   public static func rowBlockStatistics(
-    _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, columns c: UnsafeMutablePointer<Vector>
-  ) -> (max: Vector, excess: Vector)? {
+    _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, lanes: Int, columns c: UnsafeMutablePointer<Vector>
+  ) -> (max: Vector, excess: Vector) {
     var m = Vector(repeating: -.infinity)
     for j in 0..<n {
-      let v = loadColumn(x + j, stride: stride)
+      let v = loadColumn(x + j, stride: stride, lanes: lanes)
       c[j] = v
       m = max(m, v)
     }
-    // m - m is 0 in every lane exactly when every max is finite.
-    guard horizontalSum(m - m) == 0 else { return nil }
     let e = c + n
     for j in 0..<n { e[j] = expOfDifference(c[j], m) }
     // A term that rounds to exactly 1 goes to the count of ones whether or not its x_j is the
@@ -71,72 +75,101 @@ extension VectorMath {
     return (m, (d.sum + d.compensation) + (ones - 1))
   }
 
-  /// `excessNearLeastNormal` for each row of a block.
+  /// `excessNearLeastNormal` for each of the `lanes` rows of a block.
   @inlinable @inline(__always)
   static func rowBlockExcessNearLeastNormal(
-    _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, max m: Vector, excess: Vector
+    _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, lanes: Int, max m: Vector, excess: Vector
   ) -> Vector {
     var out = excess
-    for k in 0..<Vector.scalarCount {
+    for k in 0..<lanes {
       out[k] = excessNearLeastNormal(x + k &* stride, count: n, max: m[k], excess: excess[k])
     }
     return out
   }
 
-  /// Softmax of the `width` rows at `x` into `y` (either may alias: every load precedes every
-  /// store); false, with nothing written, when some row's max is not finite.
+  /// Writes the columns `column(0..<n)` as the `lanes` rows of `n` elements at `y`, skipping
+  /// the rows whose max (`m`) is not finite.
+  @inlinable @inline(__always)
+  static func storeRowBlock(
+    count n: Int, lanes: Int, max m: Vector, to y: UnsafeMutablePointer<Scalar>, stride: Int,
+    _ column: (Int) -> Vector
+  ) {
+    if lanes == width && horizontalSum(m - m) == 0 {  // the usual case: every lane
+      for j in 0..<n {
+        let v = column(j)
+        for k in 0..<Vector.scalarCount { y[k &* stride &+ j] = v[k] }
+      }
+    } else {
+      for j in 0..<n {
+        let v = column(j)
+        for k in 0..<lanes where isFinite(m, lane: k) { y[k &* stride &+ j] = v[k] }
+      }
+    }
+  }
+
+  /// Softmax of the `lanes` rows at `x` into `y` (either may alias: every load precedes every
+  /// store). Returns the row maxima; rows whose max is not finite are not written.
   @inlinable @inline(__always)
   public static func softmaxRowBlock(
-    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int,
+    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
-  ) -> Bool {
-    guard let (_, excess) = rowBlockStatistics(x, stride: xs, count: n, columns: c) else { return false }
-    let inverse = 1 / (1 + excess)
-    for j in 0..<n { storeColumn(c[n &+ j] * inverse, to: y + j, stride: ys) }
-    return true
+  ) -> Vector {
+    let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)
+    let inverse = 1 / (1 + excess), e = c + n
+    storeRowBlock(count: n, lanes: lanes, max: m, to: y, stride: ys) { e[$0] * inverse }
+    return m
   }
 
-  /// Log-softmax of the `width` rows at `x` into `y`, as `softmaxRowBlock`.
+  /// Log-softmax of the `lanes` rows at `x` into `y`, as `softmaxRowBlock`.
   @inlinable @inline(__always)
   public static func logSoftmaxRowBlock(
-    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int,
+    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
-  ) -> Bool {
-    guard let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, columns: c) else { return false }
-    let l = log1p(rowBlockExcessNearLeastNormal(x, stride: xs, count: n, max: m, excess: excess))
-    for j in 0..<n { storeColumn((c[j] - m) - l, to: y + j, stride: ys) }
-    return true
+  ) -> Vector {
+    let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)
+    let l = log1p(rowBlockExcessNearLeastNormal(x, stride: xs, count: n, lanes: lanes, max: m, excess: excess))
+    storeRowBlock(count: n, lanes: lanes, max: m, to: y, stride: ys) { (c[$0] - m) - l }
+    return m
   }
 
-  /// logsumexp of the `width` rows at `x` into `out[0..<width]`, as `softmaxRowBlock`.
+  /// logsumexp of the `lanes` rows at `x` into `out[0..<lanes]`, as `softmaxRowBlock` (rows
+  /// whose max is not finite get meaningless values, for the row path to overwrite).
   @inlinable @inline(__always)
   public static func logSumExpRowBlock(
-    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int,
+    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to out: UnsafeMutablePointer<Scalar>, columns c: UnsafeMutablePointer<Vector>
-  ) -> Bool {
-    guard let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, columns: c) else { return false }
-    store(m + log1p(rowBlockExcessNearLeastNormal(x, stride: xs, count: n, max: m, excess: excess)), to: out)
-    return true
+  ) -> Vector {
+    let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)
+    let lse = m + log1p(rowBlockExcessNearLeastNormal(x, stride: xs, count: n, lanes: lanes, max: m, excess: excess))
+    if lanes == width { store(lse, to: out) } else { store(lse, to: out, count: lanes) }
+    return m
   }
 
-  /// Runs `block(r)` for r = 0, width, 2 width, ... while a whole block of rows remains, with
-  /// column storage for rows of `n` elements (2n vectors), when `usesRowBlocks(n)`; a block that returns
-  /// false goes row by row through `row`. Returns the first row not yet done.
+  /// Runs every row of `rows` (of `n` elements each): when `usesRowBlocks(n)`, `block(r, lanes,
+  /// columns)` for r = 0, width, 2 width, ... (`lanes` = the rows left, at most `width`), then
+  /// `row(r + k)` for each lane k whose max (returned by the block) is not finite; otherwise
+  /// `row(r)` for every row.
   @inlinable @inline(__always)
   public static func forEachRowBlock(
     rows: Int, count n: Int,
-    _ block: (Int, UnsafeMutablePointer<Vector>) -> Bool, otherwise row: (Int) -> Void
-  ) -> Int {
+    _ block: (Int, Int, UnsafeMutablePointer<Vector>) -> Vector, otherwise row: (Int) -> Void
+  ) {
+    guard usesRowBlocks(n) else {
+      for r in 0..<rows { row(r) }
+      return
+    }
     let w = width
-    guard usesRowBlocks(n), rows >= w else { return 0 }
-    return withUnsafeTemporaryAllocation(of: Vector.self, capacity: 2 &* n) { buffer in
+    withUnsafeTemporaryAllocation(of: Vector.self, capacity: 2 &* n) { buffer in
       let c = buffer.baseAddress!
       var r = 0
-      while r &+ w <= rows {
-        if !block(r, c) { for k in r..<(r &+ w) { row(k) } }
+      while r < rows {
+        // A constant `width` in the usual case, so its loops over lanes unroll.
+        let m = r &+ w <= rows ? block(r, w, c) : block(r, rows &- r, c)
+        if horizontalSum(m - m) != 0 {
+          for k in 0..<Swift.min(w, rows &- r) where !isFinite(m, lane: k) { row(r &+ k) }
+        }
         r &+= w
       }
-      return r
     }
   }
 }

@@ -1,5 +1,6 @@
-// Rows of one to four vectors (8...32 Floats or 4...16 Doubles with AVX2), the W1 case
-// (8192 x 10), where per-row overhead decides the speed. The whole row lives in four
+// Rows of one to four vectors (8...32 Floats or 4...16 Doubles with AVX2) in cross-entropy with
+// class labels (W1: 8192 x 10), where per-row overhead decides the speed (softmax, log-softmax
+// and logsumexp take such rows `width` at a time instead: `RowBlock`). The whole row lives in four
 // registers: full vectors plus, for a ragged end, the last full vector of the row loaded again
 // so that it ends at the row's end (no lane-by-lane tail). Its lanes that repeat earlier
 // elements are excluded from the sum with a lane mask and rewritten with identical values.

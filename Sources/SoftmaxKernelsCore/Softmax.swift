@@ -4,31 +4,17 @@ extension VectorMath {
   /// Pass A (`rowStatistics`) reads the row once, leaving exp(x_j - m_c) in `y` chunk by chunk;
   /// pass B scales each chunk by exp(m_c - m) / sum (exactly 1/sum for the chunk holding the max,
   /// so rows of up to one chunk are plain max / exp-sum / scale). Rows of fewer than 8 vectors
-  /// go `width` at a time (`RowBlock`); leftover rows of one to four vectors through `ShortRow`.
-  /// `x` and `y` may be the same memory (in place). Rows with a +inf, a NaN or only -inf follow
-  /// `NonFiniteRow`.
+  /// go `width` at a time (`RowBlock`). `x` and `y` may be the same memory (in place). Rows with
+  /// a +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
   public static func softmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
     let n = x.cols
     guard n > 0 else { return }
     withUnsafeTemporaryAllocation(of: Scalar.self, capacity: chunks(in: n)) { chunkMax in
       let cm = chunkMax.baseAddress!
-      @inline(__always) func row(_ r: Int) {
-        if isShortRow(n) {
-          let (v, m) = shortRowMax(x.row(r), count: n)
-          if m.isFinite {
-            let (e, excess) = shortRowExp(v, max: m, count: n)
-            let c = Vector(repeating: 1 / (1 + excess))
-            storeShort((e.0 * c, e.1 * c, e.2 * c, e.3 * c), to: y.row(r), count: n)
-            return
-          }
-        }
-        softmaxRow(x.row(r), count: n, to: y.row(r), chunkMax: cm)
-      }
-      let first = forEachRowBlock(rows: x.rows, count: n, {
-        softmaxRowBlock(x.row($0), stride: x.stride, count: n, to: y.row($0), stride: y.stride, columns: $1)
-      }, otherwise: row)
-      for r in first..<x.rows { row(r) }
+      forEachRowBlock(rows: x.rows, count: n, {
+        softmaxRowBlock(x.row($0), stride: x.stride, count: n, lanes: $1, to: y.row($0), stride: y.stride, columns: $2)
+      }, otherwise: { softmaxRow(x.row($0), count: n, to: y.row($0), chunkMax: cm) })
     }
   }
 

@@ -37,30 +37,35 @@ struct ForwardPropertyTests {
     }
   }
 
-  /// Short rows by the block of rows (8 Floats or 4 Doubles turned sideways, `RowBlock`, for
-  /// rows of fewer than 64 Floats or 32 Doubles; the columns reach past that limit): whole
-  /// blocks, blocks handed back to the row path because one of their rows has a NaN, a +inf or
-  /// only -inf (adversarial rows are drawn row by row), and leftover rows.
+  /// Short rows by the block of rows (`RowBlock`: `width` rows turned sideways, for rows of fewer
+  /// than 8 vectors; the columns reach past that limit for both widths of both ISAs): whole
+  /// blocks, blocks with rows that have a NaN, a +inf or only -inf (adversarial rows are drawn
+  /// row by row), and a last partial block; each row must also match the row computed alone.
   @Test func rowBlocksFloat() async {
     await propertyCheck(count: Self.cases, input: Rows.random(Float.self, rows: 4...27, cols: 1...70)) { m in
       // PropertyBased counts a thrown error as a pass: record it instead.
-      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) } }
+      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkRowBlocks(m, options: KernelOptions(mode: mode)) } }
     }
     await propertyCheck(count: Self.cases, input: Rows.adversarial(Float.self, rows: 4...27, cols: 1...70)) { m in
       // PropertyBased counts a thrown error as a pass: record it instead.
-      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) } }
+      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkRowBlocks(m, options: KernelOptions(mode: mode)) } }
     }
   }
 
   @Test func rowBlocksDouble() async {
     await propertyCheck(count: Self.cases, input: Rows.random(Double.self, rows: 2...13, cols: 1...40)) { m in
       // PropertyBased counts a thrown error as a pass: record it instead.
-      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) } }
+      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkRowBlocks(m, options: KernelOptions(mode: mode)) } }
     }
     await propertyCheck(count: Self.cases, input: Rows.adversarial(Double.self, rows: 2...13, cols: 1...40)) { m in
       // PropertyBased counts a thrown error as a pass: record it instead.
-      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkForwardKernels(m, options: KernelOptions(mode: mode)) } }
+      recordingErrors { for mode in KernelOptions.Mode.allCases { try checkRowBlocks(m, options: KernelOptions(mode: mode)) } }
     }
+  }
+
+  func checkRowBlocks<T: ReferenceScalar>(_ m: Matrix<T>, options: KernelOptions) throws {
+    try checkForwardKernels(m, options: options)
+    try checkRowsIndependent(m, options: options)
   }
 
   /// Rows spanning several 8 KiB chunks (2048 Floats, 1024 Doubles), where partial statistics

@@ -176,6 +176,26 @@ func checkForwardKernels<T: ReferenceScalar>(
   return (worstSM, worstLog)
 }
 
+/// Each row's softmax, log-softmax and logsumexp in `m` are bit-identical to those of the row on
+/// its own: a row's result does not depend on its neighbours (the row blocks take rows `width` at
+/// a time; a block with a non-finite row, or a last partial block, must not change the others).
+func checkRowsIndependent<T: ReferenceScalar>(
+  _ m: Matrix<T>, options: KernelOptions = .accurate, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+  guard m.cols > 0 else { return }
+  let sm = try softmax(m.values, cols: m.cols, options: options)
+  let lsm = try logSoftmax(m.values, cols: m.cols, options: options)
+  let lse = try logSumExp(m.values, cols: m.cols, options: options)
+  var failures: [String] = []
+  for r in 0..<m.rows {
+    let row = Array(m.row(r)), range = (r * m.cols)..<((r + 1) * m.cols)
+    if !sm[range].elementsEqual(try softmax(row, cols: m.cols, options: options), by: identical) { failures.append("softmax row \(r)") }
+    if !lsm[range].elementsEqual(try logSoftmax(row, cols: m.cols, options: options), by: identical) { failures.append("log-softmax row \(r)") }
+    if !identical(lse[r], try logSumExp(row, cols: m.cols, options: options)[0]) { failures.append("logsumexp row \(r)") }
+  }
+  #expect(failures.isEmpty, "\(T.self) \(options.mode) \(m): differs from the row alone: \(failures.prefix(5))", sourceLocation: sourceLocation)
+}
+
 /// Same value, same sign of zero, or both NaN.
 func identical<T: BinaryFloatingPoint>(_ a: T, _ b: T) -> Bool {
   (a.isNaN && b.isNaN) || (a == b && a.sign == b.sign)
