@@ -30,6 +30,17 @@ func runCrossEntropy<T: SoftmaxScalar>(
   return mean ? total.mean(dividedBy: denominator) : total.sum
 }
 
+/// Rejects a `losses` buffer that shares an element with the logits, the gradient or the targets.
+func checkLossesDisjoint<T>(
+  _ losses: UnsafeMutablePointer<T>?, rows: Int, from x: StridedRows<T>, gradient: MutableStridedRows<T>?,
+  targets: StridedRows<T>? = nil
+) throws(SoftmaxError) {
+  guard let losses else { return }
+  try checkDisjoint(x, perRow: losses, count: rows, input: "logits", output: "losses")
+  if let gradient { try checkDisjoint(gradient.readOnly, perRow: losses, count: rows, input: "gradient", output: "losses") }
+  if let targets { try checkDisjoint(targets, perRow: losses, count: rows, input: "targets", output: "losses") }
+}
+
 /// Class labels: validates labels, options and `losses`, then runs the kernel.
 func labelCrossEntropy<T: SoftmaxScalar>(
   _ x: StridedRows<T>, labels: UnsafeBufferPointer<Int32>, options: CrossEntropyOptions<T>, gradientScale: T,
@@ -41,6 +52,7 @@ func labelCrossEntropy<T: SoftmaxScalar>(
   let denominator: T = try validateLabels(
     labels, rows: x.rows, cols: x.cols, ignoreIndex: options.ignoreIndex, weights: options.classWeights)
   let lossOut = try losses.map { b throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
+  try checkLossesDisjoint(lossOut, rows: x.rows, from: x, gradient: gradient)
   if x.rows == 0 { return 0 }
   let labelBase = labels.baseAddress!
   return runCrossEntropy(
@@ -63,6 +75,8 @@ func targetCrossEntropy<T: SoftmaxScalar>(
   let threads = try KernelOptions(threads: options.threads).threadCount(rows: x.rows, cols: x.cols)
   let p = try shape.input(targets, stride: targetsStride, argument: "targets", strideArgument: "targetsStride")
   let lossOut = try losses.map { b throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
+  try checkLossesDisjoint(lossOut, rows: x.rows, from: x, gradient: gradient, targets: p)
+  if let gradient { try checkDisjoint(p, gradient.readOnly, input: "targets", output: "gradient") }
   if x.rows == 0 { return 0 }
   if x.cols == 0 {  // no classes: nothing to predict, every loss 0
     lossOut?.update(repeating: 0, count: x.rows)

@@ -1,7 +1,7 @@
 /// Row-wise logsumexp: `out[r] = m_r + log(sum_j exp(x[r, j] - m_r))`, `m_r = max_j x[r, j]`.
 ///
 /// -inf for a row of only -inf (and for `cols == 0`, the empty sum); +inf if the row has a +inf;
-/// NaN if it has a NaN. `output` needs `rows` elements.
+/// NaN if it has a NaN. `output` needs `rows` elements and must not overlap `input`.
 public func logSumExp<T: SoftmaxScalar>(
   _ input: UnsafeBufferPointer<T>, rows: Int, cols: Int, inputStride: Int? = nil,
   into output: UnsafeMutableBufferPointer<T>, options: KernelOptions = .accurate
@@ -9,6 +9,7 @@ public func logSumExp<T: SoftmaxScalar>(
   let shape = try Shape(rows: rows, cols: cols)
   let x = try shape.input(input, stride: inputStride, argument: "input", strideArgument: "inputStride")
   let out = try shape.perRow(output, argument: "output")
+  try checkDisjoint(x, perRow: out, count: rows, input: "input", output: "output")
   let threads = try options.threadCount(rows: rows, cols: cols)
   if rows == 0 { return }
   if cols == 0 {

@@ -93,6 +93,7 @@ public func crossEntropyShard<T: SoftmaxScalar>(
   let denominator: T = try validateLabels(
     labels, rows: rows, cols: totalCols, ignoreIndex: options.ignoreIndex, weights: options.classWeights)
   let lossOut = try losses.map { b throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
+  try checkLossesDisjoint(lossOut, rows: rows, from: x, gradient: g)
   if rows == 0 { return 0 }
   let labelBase = labels.baseAddress!
   return states.withMemoryRebound(to: LogSumExpPartial<T>.self) { s in

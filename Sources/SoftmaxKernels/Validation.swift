@@ -99,3 +99,20 @@ func checkNoPartialOverlap<T>(
   let yEnd = yStart + ((y.rows - 1) * y.stride + y.cols)
   if x.base < yEnd && yStart < xEnd { throw .overlappingBuffers(input: input, output: output) }
 }
+
+/// Rejects two matrices that share any element (for an output that must not be its input in
+/// any form: the kernels may write several rows' results before reading those rows, and threads
+/// run row ranges at once).
+func checkDisjoint<T>(_ a: StridedRows<T>, _ b: StridedRows<T>, input: String, output: String) throws(SoftmaxError) {
+  guard a.rows > 0, a.cols > 0, b.rows > 0, b.cols > 0 else { return }
+  let aEnd = a.base + ((a.rows - 1) * a.stride + a.cols)
+  let bEnd = b.base + ((b.rows - 1) * b.stride + b.cols)
+  if a.base < bEnd && b.base < aEnd { throw .overlappingBuffers(input: input, output: output) }
+}
+
+/// Rejects a per-row output (`count` elements at `out`) that shares an element with `x`.
+func checkDisjoint<T>(_ x: StridedRows<T>, perRow out: UnsafeMutablePointer<T>, count: Int, input: String, output: String)
+  throws(SoftmaxError)
+{
+  try checkDisjoint(x, StridedRows(base: out, rows: 1, cols: count, stride: count), input: input, output: output)
+}

@@ -97,6 +97,38 @@ struct CrossEntropyValidationTests {
           gradient: UnsafeMutableBufferPointer(rebasing: a[3..<15]))
       }
     }
+    // Losses over the logits, over the gradient, over the targets; targets under the gradient.
+    // Threads (and any kernel that writes a row's loss before reading later rows) would read
+    // what they wrote.
+    Self.expectNoWrite(.overlappingBuffers(input: "logits", output: "losses")) { (a, _, _) throws(SoftmaxError) in
+      try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+        _ = try crossEntropy(
+          logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, labels: lb,
+          losses: UnsafeMutableBufferPointer(rebasing: a[12..<15]))
+      }
+    }
+    Self.expectNoWrite(.overlappingBuffers(input: "logits", output: "losses")) { (a, _, _) throws(SoftmaxError) in
+      try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+        _ = try crossEntropyWithGradient(
+          logitsInPlace: a, rows: Self.rows, cols: Self.cols, labels: lb, losses: UnsafeMutableBufferPointer(rebasing: a[0..<3]))
+      }
+    }
+    Self.expectNoWrite(.overlappingBuffers(input: "gradient", output: "losses")) { (a, g, _) throws(SoftmaxError) in
+      try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+        _ = try crossEntropyWithGradient(
+          logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, labels: lb, gradient: g,
+          losses: UnsafeMutableBufferPointer(rebasing: g[6..<9]))
+      }
+    }
+    Self.expectNoWrite(.overlappingBuffers(input: "targets", output: "losses")) { (a, g, _) throws(SoftmaxError) in
+      _ = try crossEntropy(
+        logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, targets: UnsafeBufferPointer(g),
+        losses: UnsafeMutableBufferPointer(rebasing: g[12..<15]))
+    }
+    Self.expectNoWrite(.overlappingBuffers(input: "targets", output: "gradient")) { (a, g, _) throws(SoftmaxError) in
+      _ = try crossEntropyWithGradient(
+        logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, targets: UnsafeBufferPointer(g), gradient: g)
+    }
     // Arrays: labels count, targets count, BCE posWeight, backward shapes.
     #expect(throws: SoftmaxError.countMismatch(argument: "labels", expected: 3, actual: 4)) {
       try crossEntropy(logits: Self.logits, labels: [0, 1, 2, 3], cols: 5)

@@ -254,11 +254,11 @@ struct FuzzRegressionTests {
   /// coefficient pw t was rounded into the subnormals before multiplying 4.59e22, loss 4.50e-22
   /// against 4.32e-22. It is now pw (t max(-x, 0)) for t <= 1.
   @Test func binaryCrossEntropyKeepsAccuracyForASubnormalTarget() throws {
-    try checkTinyTarget(Float.self, x: -4.58955e22, t: 1e-45, pw: 6.71875)
-    try checkTinyTarget(Double.self, x: -3.1e290, t: 5e-324, pw: 6.71875)
+    try checkTinyTarget(Float.self, x: -4.58955e22, t: .leastNonzeroMagnitude, pw: 6.71875)
+    try checkTinyTarget(Double.self, x: -3.1e290, t: .leastNonzeroMagnitude, pw: 6.71875)
     // pw t underflowing to 0 (FuzzBinaryCrossEntropy, Double: loss 0 against 1.7e-294).
-    try checkTinyTarget(Double.self, x: -1e30, t: 5e-324, pw: 0.34375)
-    try checkTinyTarget(Float.self, x: -1e30, t: 1e-45, pw: 0.34375)
+    try checkTinyTarget(Double.self, x: -1e30, t: .leastNonzeroMagnitude, pw: 0.34375)
+    try checkTinyTarget(Float.self, x: -1e30, t: .leastNonzeroMagnitude, pw: 0.34375)
   }
 
   private func checkTinyTarget<T: ReferenceScalar>(_: T.Type, x: T, t: T, pw: T) throws {

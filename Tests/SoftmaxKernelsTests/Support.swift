@@ -108,20 +108,21 @@ func checkForwardKernels<T: ReferenceScalar>(
   _ m: Matrix<T>, options: KernelOptions = .accurate, sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> (softmax: ElementError, logScale: ElementError) {
   let (rows, cols) = (m.rows, m.cols)
-  let pad = cols % 3  // exercise row strides > cols
+  // Row strides > cols, and different for the input and the outputs.
+  let pad = cols % 3, outPad = (cols + 1) % 4
   let sentinel = T(-12345.5)
   var strided = [T](repeating: sentinel, count: rows * (cols + pad))
   for r in 0..<rows { for j in 0..<cols { strided[r * (cols + pad) + j] = m.values[r * cols + j] } }
 
-  var sm = [T](repeating: sentinel, count: rows * (cols + pad))
+  var sm = [T](repeating: sentinel, count: rows * (cols + outPad))
   var lsm = sm
-  var lse = [T](repeating: sentinel, count: rows)
+  var lse = [T](repeating: sentinel, count: rows + 1)  // one guard element past the last row
   try strided.withUnsafeBufferPointer { x in
     try sm.withUnsafeMutableBufferPointer { y in
-      try softmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad, options: options)
+      try softmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + outPad, options: options)
     }
     try lsm.withUnsafeMutableBufferPointer { y in
-      try logSoftmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + pad, options: options)
+      try logSoftmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + outPad, options: options)
     }
     try lse.withUnsafeMutableBufferPointer { y in
       try logSumExp(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, options: options)
@@ -150,7 +151,7 @@ func checkForwardKernels<T: ReferenceScalar>(
       if !e.passes { note("lse \(name) row \(r): \(value) vs oracle \(oraLSE[r]) (\(e.error) > \(e.bound) ulp)") }
     }
     for j in 0..<cols {
-      let k = r * cols + j, ks = r * (cols + pad) + j, x = m.values[k]
+      let k = r * cols + j, ks = r * (cols + outPad) + j, x = m.values[k]
       if !identical(smInPlace[k], sm[ks]) { note("softmax in-place differs at \(r),\(j)") }
       if !identical(lsmInPlace[k], lsm[ks]) { note("log-softmax in-place differs at \(r),\(j)") }
       for (name, y) in [("kernel", sm[ks]), ("reference", refSM[k])] {
@@ -167,11 +168,12 @@ func checkForwardKernels<T: ReferenceScalar>(
       }
       if rowHasNaN && !(sm[ks].isNaN && lsm[ks].isNaN) { note("NaN row \(r) not NaN at \(j)") }
     }
-    for j in cols..<(cols + pad) {
-      let ks = r * (cols + pad) + j
+    for j in cols..<(cols + outPad) {
+      let ks = r * (cols + outPad) + j
       if sm[ks] != sentinel || lsm[ks] != sentinel { note("stride padding written at \(r),\(j)") }
     }
   }
+  if lse[rows] != sentinel { note("logsumexp wrote past its last row") }
   #expect(failures.isEmpty, "\(T.self) \(options.mode) \(m): \(failures.joined(separator: "; "))", sourceLocation: sourceLocation)
   return (worstSM, worstLog)
 }

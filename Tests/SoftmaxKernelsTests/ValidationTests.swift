@@ -46,6 +46,14 @@ struct ValidationTests {
     BadCall(description: "partially overlapping input and output", expected: .overlappingBuffers(input: "input", output: "output")) { x, _ throws(SoftmaxError) in
       try softmax(UnsafeBufferPointer(rebasing: x[0..<8]), rows: 2, cols: 4, into: UnsafeMutableBufferPointer(rebasing: x[2..<10]))
     },
+    // Writing the row results over the logits they come from: row blocks and threads write
+    // several rows' results before reading those rows (review of the row-block change).
+    BadCall(description: "logsumexp output overlapping the input", expected: .overlappingBuffers(input: "input", output: "output")) { x, _ throws(SoftmaxError) in
+      try logSumExp(UnsafeBufferPointer(rebasing: x[0..<10]), rows: 2, cols: 5, into: UnsafeMutableBufferPointer(rebasing: x[0..<2]))
+    },
+    BadCall(description: "logsumexp output inside the input's last row", expected: .overlappingBuffers(input: "input", output: "output")) { x, _ throws(SoftmaxError) in
+      try logSumExp(UnsafeBufferPointer(rebasing: x[0..<12]), rows: 2, cols: 3, inputStride: 8, into: UnsafeMutableBufferPointer(rebasing: x[10..<12]))
+    },
   ]
 
   @Test("each bad argument throws its typed error and writes nothing", arguments: badCalls)
