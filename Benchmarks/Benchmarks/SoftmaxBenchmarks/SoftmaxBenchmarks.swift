@@ -81,6 +81,12 @@ final class Buffers<T: SoftmaxScalar>: @unchecked Sendable {
     for i in 0..<b.count { b[i] = T(Double((i &* 40_503) % 1001) / 1000) }
   })
 
+  /// A copy of the logits for the in-place calls, which overwrite it: from the second call on it
+  /// holds the previous call's gradient (values in [-1, 1]), which the kernel takes as logits.
+  lazy var scratch: UnsafeMutableBufferPointer<T> = extra(T.self, count: rows * cols) { b in
+    _ = b.initialize(from: x)
+  }
+
   var input: UnsafeBufferPointer<T> { UnsafeBufferPointer(x) }
 }
 
@@ -128,6 +134,11 @@ func runCrossEntropyGrad<T: SoftmaxScalar>(_ b: Buffers<T>) {
 }
 
 @inline(__always)
+func runCrossEntropyGradInPlace<T: SoftmaxScalar>(_ b: Buffers<T>) {
+  _ = try! crossEntropyWithGradient(logitsInPlace: b.scratch, rows: b.rows, cols: b.cols, labels: b.labels)
+}
+
+@inline(__always)
 func runSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
   try! softmaxBackward(output: b.probabilities, gradOutput: b.upstream, rows: b.rows, cols: b.cols, into: b.y)
 }
@@ -153,6 +164,9 @@ let operations: [Operation] = [
   // forward + backward with the gradient in a separate buffer.
   .make("cross-entropy", runCrossEntropy, runCrossEntropy),
   .make("cross-entropy-grad", runCrossEntropyGrad, runCrossEntropyGrad),
+  // The same over the logits in place (the 128k-vocabulary training step without a second
+  // matrix): the allocation gate proves it needs no buffer.
+  .make("cross-entropy-grad-inplace", runCrossEntropyGradInPlace, runCrossEntropyGradInPlace),
   // Backward passes from the forward outputs (y, dy) into a separate buffer.
   .make("softmax-backward", runSoftmaxBackward, runSoftmaxBackward),
   .make("log-softmax-backward", runLogSoftmaxBackward, runLogSoftmaxBackward),
