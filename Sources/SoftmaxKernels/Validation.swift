@@ -92,12 +92,8 @@ struct Shape {
 func checkNoPartialOverlap<T>(
   _ x: StridedRows<T>, _ y: MutableStridedRows<T>, input: String, output: String
 ) throws(SoftmaxError) {
-  guard x.rows > 0, x.cols > 0 else { return }
   if UnsafeRawPointer(x.base) == UnsafeRawPointer(y.base) && x.stride == y.stride { return }
-  let xEnd = x.base + ((x.rows - 1) * x.stride + x.cols)
-  let yStart = UnsafePointer(y.base)
-  let yEnd = yStart + ((y.rows - 1) * y.stride + y.cols)
-  if x.base < yEnd && yStart < xEnd { throw .overlappingBuffers(input: input, output: output) }
+  try checkDisjoint(x, y.readOnly, input: input, output: output)
 }
 
 /// Rejects two matrices that share any element (for an output that must not be its input in

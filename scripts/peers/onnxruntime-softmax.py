@@ -5,7 +5,7 @@
 # call on the whole matrix, after 3 warm-up calls and at least 2 s of calls.
 #
 #   pip install onnxruntime onnx numpy && python3 scripts/peers/onnxruntime-softmax.py
-import time, sys, numpy as np, onnx, onnxruntime as ort
+import time, numpy as np, onnx, onnxruntime as ort
 from onnx import helper, TensorProto
 W = {"W1": (8192, 10), "W2": (1024, 1000), "W3": (128, 32000), "W4": (32, 128256), "W5": (256, 128256)}
 for dtype, tp in (("float", TensorProto.FLOAT), ("double", TensorProto.DOUBLE)):
