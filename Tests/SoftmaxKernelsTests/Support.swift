@@ -144,9 +144,15 @@ func checkForwardKernels<T: ReferenceScalar>(
     let row = m.row(r)
     let rowMax = row.reduce(-T.infinity) { $1 > $0 ? $1 : $0 }
     let rowHasNaN = row.contains { $0.isNaN }
+    // The scalar reference forms lse = m + l and log-softmax = (x - m) - l with l = log1p(excess)
+    // rounded on its own, so when m and l nearly cancel (m < 0, lse near 0) its error is in units
+    // of ulp(l), up to twice SPEC's unit (seen: 4.03 units). Its check is a sanity check of the
+    // test machinery, so it gets |l| in the scale too; the kernels are held to SPEC's bound alone.
+    let l = rowMax.isFinite && oraLSE[r].isFinite ? abs(oraLSE[r] - T.Wide(rowMax)) : 0
+    func referenceScale(_ x: T) -> T { Swift.max(abs(x), T(l)) }
     // logsumexp
     for (name, value) in [("kernel", lse[r]), ("reference", refLSE[r])] {
-      let e = Accuracy.logScale(value, oracle: oraLSE[r], x: rowMax, lse: oraLSE[r])
+      let e = Accuracy.logScale(value, oracle: oraLSE[r], x: name == "kernel" ? rowMax : referenceScale(rowMax), lse: oraLSE[r])
       if name == "kernel" { worstLog = max(worstLog, e) }
       if !e.passes { note("lse \(name) row \(r): \(value) vs oracle \(oraLSE[r]) (\(e.error) > \(e.bound) ulp)") }
     }
@@ -161,7 +167,7 @@ func checkForwardKernels<T: ReferenceScalar>(
         if !rowHasNaN && !(y >= 0 && y <= 1) { note("softmax \(name) out of [0, 1] at \(r),\(j): \(y)") }
       }
       for (name, y) in [("kernel", lsm[ks]), ("reference", refLSM[k])] {
-        let e = Accuracy.logScale(y, oracle: oraLSM[k], x: x, lse: oraLSE[r])
+        let e = Accuracy.logScale(y, oracle: oraLSM[k], x: name == "kernel" ? x : referenceScale(x), lse: oraLSE[r])
         if name == "kernel" { worstLog = max(worstLog, e) }
         if !e.passes { note("log-softmax \(name) at \(r),\(j) x=\(x): \(y) vs oracle \(oraLSM[k]) (\(e.error) > \(e.bound) ulp)") }
         if !rowHasNaN && !(y <= 0) { note("log-softmax \(name) > 0 or NaN at \(r),\(j): \(y)") }
