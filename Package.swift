@@ -7,6 +7,7 @@
 //   CSleef                  system library: SLEEF + a tiny header shim (CPU detection).
 //   SoftmaxKernelsCore      the vector-math protocol and the row algorithms, all @inlinable and
 //                           generic, compiled into each backend below with that backend's flags.
+//   SoftmaxKernelsAVX512    the core specialized for 16 x Float / 8 x Double with AVX-512F SLEEF.
 //   SoftmaxKernelsAVX2      the core specialized for 8 x Float / 4 x Double with AVX2+FMA SLEEF.
 //   SoftmaxKernelsBaseline  the core specialized for 4 x Float / 2 x Double with SSE2 SLEEF.
 //   SoftmaxKernels          the public API: validation, typed errors, runtime CPU dispatch.
@@ -18,6 +19,16 @@ import PackageDescription
 /// never executes an AVX instruction: `SoftmaxKernels` checks CPUID before calling this backend.
 let avx2Flags: [SwiftSetting] = [
   .unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
+]
+
+/// Flags for the AVX-512 backend only (AVX-512 F/CD/BW/DQ/VL, as on Intel Skylake-SP and later and
+/// AMD Zen 4 and later). `-mprefer-vector-width=512` keeps LLVM from splitting `SIMD16<Float>` into
+/// two 256-bit halves, which the Skylake tuning otherwise does. `SoftmaxKernels` checks CPUID
+/// (and that the OS saves the ZMM and mask registers) before calling this backend.
+let avx512Flags: [SwiftSetting] = [
+  .unsafeFlags([
+    "-target-cpu", "skylake-avx512", "-Xcc", "-march=skylake-avx512", "-Xcc", "-mprefer-vector-width=512",
+  ]),
 ]
 
 let package = Package(
@@ -45,12 +56,19 @@ let package = Package(
       swiftSettings: avx2Flags
     ),
     .target(
+      name: "SoftmaxKernelsAVX512",
+      dependencies: ["SoftmaxKernelsCore", "CSleef"],
+      swiftSettings: avx512Flags
+    ),
+    .target(
       name: "SoftmaxKernelsBaseline",
       dependencies: ["SoftmaxKernelsCore", "CSleef"]
     ),
     .target(
       name: "SoftmaxKernels",
-      dependencies: ["SoftmaxKernelsCore", "SoftmaxKernelsAVX2", "SoftmaxKernelsBaseline", "CSleef"]
+      dependencies: [
+        "SoftmaxKernelsCore", "SoftmaxKernelsAVX512", "SoftmaxKernelsAVX2", "SoftmaxKernelsBaseline", "CSleef",
+      ]
     ),
     .target(
       name: "SoftmaxReference",

@@ -8,27 +8,46 @@ import Musl
 
 /// The instruction set the kernels run with, chosen once per process.
 ///
-/// `avx2` needs AVX2 and FMA in CPUID (and the OS saving YMM state); anything else gets
-/// `baseline` (SSE2, 128-bit vectors), which is slower but runs on every x86-64 CPU. Set the
-/// environment variable `SOFTMAXKERNELS_ISA=baseline` before the first call to force the baseline
-/// path (tests use it to cover both); `SOFTMAXKERNELS_ISA=avx2` is ignored on a CPU without AVX2.
-public enum InstructionSet: String, Sendable, CaseIterable {
+/// The widest one the CPU supports: `avx512` needs AVX-512 F, CD, BW, DQ and VL in CPUID (and the
+/// OS saving the ZMM and mask registers), `avx2` needs AVX2 and FMA (and YMM state), and anything
+/// else gets `baseline` (SSE2, 128-bit vectors), which is slower but runs on every x86-64 CPU.
+/// Setting the environment variable `SOFTMAXKERNELS_ISA` to `avx2` or `baseline` before the first
+/// call caps the choice at that level (tests use it to cover every path); a cap above what the CPU
+/// supports, or an unknown value, changes nothing.
+public enum InstructionSet: String, Sendable, CaseIterable, Comparable {
   /// 128-bit SSE2 vectors: 4 x Float, 2 x Double.
   case baseline
   /// 256-bit AVX2 + FMA vectors: 8 x Float, 4 x Double.
   case avx2
+  /// 512-bit AVX-512 vectors: 16 x Float, 8 x Double.
+  case avx512
 
-  /// The instruction set in use by this process.
+  /// The widest instruction set this CPU and OS support.
+  public static let supported: InstructionSet =
+    softmaxkernels_cpu_has_avx512() != 0 ? .avx512 : softmaxkernels_cpu_has_avx2_fma() != 0 ? .avx2 : .baseline
+
+  /// The instruction set in use by this process: `supported`, capped by `SOFTMAXKERNELS_ISA`.
   public static let active: InstructionSet = {
-    let supported: InstructionSet = softmaxkernels_cpu_has_avx2_fma() != 0 ? .avx2 : .baseline
-    if let forced = getenv("SOFTMAXKERNELS_ISA"), String(cString: forced) == "baseline" {
-      return .baseline
+    if let value = getenv("SOFTMAXKERNELS_ISA"), let cap = InstructionSet(rawValue: String(cString: value)) {
+      return Swift.min(cap, supported)
     }
     return supported
   }()
 
   /// Lanes per vector for `T` on this instruction set.
   public func vectorWidth<T: SoftmaxScalar>(for _: T.Type) -> Int {
-    (self == .avx2 ? 32 : 16) / MemoryLayout<T>.size
+    bytesPerVector / MemoryLayout<T>.size
   }
+
+  /// Bytes per vector register: 16, 32 or 64.
+  var bytesPerVector: Int {
+    switch self {
+    case .baseline: 16
+    case .avx2: 32
+    case .avx512: 64
+    }
+  }
+
+  /// Orders by width: baseline < avx2 < avx512.
+  public static func < (a: InstructionSet, b: InstructionSet) -> Bool { a.bytesPerVector < b.bytesPerVector }
 }

@@ -38,17 +38,17 @@ extension VectorMath where Scalar == Float {
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
     let xc = min(x, Vector(repeating: hi))
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23
-    let t = magic.addingProduct(xc, Vector(repeating: 1.442_695_04))
+    let t = multiplyAdd(xc, Vector(repeating: 1.442_695_04), magic)
     let n = t - magic
-    var r = xc.addingProduct(n, Vector(repeating: -0.693_359_375))
-    r = r.addingProduct(n, Vector(repeating: 2.121_944_4e-4))
+    var r = multiplyAdd(n, Vector(repeating: -0.693_359_375), xc)
+    r = multiplyAdd(n, Vector(repeating: 2.121_944_4e-4), r)
     var p = Vector(repeating: 1.987_569_15e-4)
-    p = Vector(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-    p = Vector(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-    p = Vector(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-    p = Vector(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-    p = Vector(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-    let er = (r.addingProduct(r * r, p)) + 1
+    p = multiplyAdd(p, r, Vector(repeating: 1.398_199_950_7e-3))
+    p = multiplyAdd(p, r, Vector(repeating: 8.333_451_907_3e-3))
+    p = multiplyAdd(p, r, Vector(repeating: 4.166_579_589_4e-2))
+    p = multiplyAdd(p, r, Vector(repeating: 1.666_666_545_9e-1))
+    p = multiplyAdd(p, r, Vector(repeating: 5.000_000_120_1e-1))
+    let er = multiplyAdd(r * r, p, r) + 1
     let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
   }
@@ -77,24 +77,24 @@ extension VectorMath where Scalar == Double {
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
     let xc = min(x, Vector(repeating: hi))
     let magic = Vector(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
-    let t = magic.addingProduct(xc, Vector(repeating: 1.442_695_040_888_963_4))
+    let t = multiplyAdd(xc, Vector(repeating: 1.442_695_040_888_963_4), magic)
     let n = t - magic
-    var r = xc.addingProduct(n, Vector(repeating: -0.693_145_751_953_125))
-    r = r.addingProduct(n, Vector(repeating: -1.428_606_820_309_417_232_1e-6))
+    var r = multiplyAdd(n, Vector(repeating: -0.693_145_751_953_125), xc)
+    r = multiplyAdd(n, Vector(repeating: -1.428_606_820_309_417_232_1e-6), r)
     // 1/k! for k = 13 ... 2
     var p = Vector(repeating: 1.0 / 6_227_020_800)
-    p = Vector(repeating: 1.0 / 479_001_600).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 39_916_800).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 3_628_800).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 362_880).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 40_320).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 5_040).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 720).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 120).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 24).addingProduct(p, r)
-    p = Vector(repeating: 1.0 / 6).addingProduct(p, r)
-    p = Vector(repeating: 0.5).addingProduct(p, r)
-    let er = (r.addingProduct(r * r, p)) + 1
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 479_001_600))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 39_916_800))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 3_628_800))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 362_880))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 40_320))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 5_040))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 720))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 120))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 24))
+    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 6))
+    p = multiplyAdd(p, r, Vector(repeating: 0.5))
+    let er = multiplyAdd(r * r, p, r) + 1
     let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
   }

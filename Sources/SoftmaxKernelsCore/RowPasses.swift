@@ -98,7 +98,7 @@ extension VectorMath {
     // Where x - m is -inf (x = -inf, or a difference past the range) err is NaN (inf - inf):
     // clear those lanes back to exactly 0 with the backend's lane select (generic SIMD masks
     // would be scalarized). A NaN x keeps its NaN.
-    return zero(e.addingProduct(e, err), whereBelow: d, Vector(repeating: -.greatestFiniteMagnitude))
+    return zero(multiplyAdd(e, err, e), whereBelow: d, Vector(repeating: -.greatestFiniteMagnitude))
   }
 
   /// y_j = exp(x_j - m) for `n` elements; the tail goes through the same vector exp. `exact`

@@ -23,6 +23,9 @@ public protocol VectorMath: SendableMetatype {
   /// True when `exp` is inlined (fast mode): the exp-sum loop then fuses the sum into the exp
   /// loop. False for an out-of-line exp (SLEEF), whose calls clobber every vector register.
   static var inlinesExp: Bool { get }
+  /// a * b + c per lane with one rounding. Defaults to `c.addingProduct(a, b)`; the AVX-512
+  /// backend supplies the intrinsic, because LLVM splits that generic lane loop at 512 bits.
+  static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector
   /// Lane-wise maximum; a NaN lane in `b` keeps the lane of `a`.
   static func max(_ a: Vector, _ b: Vector) -> Vector
   /// Lane-wise minimum; a NaN lane in `b` keeps the lane of `a`.
@@ -46,6 +49,8 @@ extension VectorMath {
   public static var inlinesExp: Bool { false }
   @inlinable @inline(__always)
   public static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
+  @inlinable @inline(__always)
+  public static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector { c.addingProduct(a, b) }
 
   /// Lanes per vector.
   @inlinable @inline(__always)

@@ -205,12 +205,24 @@ struct ContractTests {
     }
   }
 
-  @Test("the instruction set matches the CPU, or the forced baseline")
+  @Test("the instruction set is the widest the CPU has, capped by SOFTMAXKERNELS_ISA")
   func instructionSetDispatch() throws {
-    let forced = ProcessInfoLite.environment("SOFTMAXKERNELS_ISA") == "baseline"
-    let cpuHasAVX2 = ProcessInfoLite.cpuFlags.contains("avx2") && ProcessInfoLite.cpuFlags.contains("fma")
-    #expect(InstructionSet.active == (forced || !cpuHasAVX2 ? .baseline : .avx2))
-    #expect(InstructionSet.active.vectorWidth(for: Float.self) == (InstructionSet.active == .avx2 ? 8 : 4))
-    #expect(InstructionSet.active.vectorWidth(for: Double.self) == (InstructionSet.active == .avx2 ? 4 : 2))
+    let flags = ProcessInfoLite.cpuFlags
+    let cpu: InstructionSet =
+      ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx2", "fma", "bmi1", "bmi2", "abm", "movbe", "popcnt"]
+        .allSatisfy { flags.contains(Substring($0)) } ? .avx512
+      : flags.contains("avx2") && flags.contains("fma") ? .avx2 : .baseline
+    let cap = ProcessInfoLite.environment("SOFTMAXKERNELS_ISA").flatMap(InstructionSet.init(rawValue:)) ?? .avx512
+    #expect(InstructionSet.supported == cpu)
+    #expect(InstructionSet.active == min(cpu, cap))
+    let lanes: (float: Int, double: Int) =
+      switch InstructionSet.active {
+      case .avx512: (16, 8)
+      case .avx2: (8, 4)
+      case .baseline: (4, 2)
+      }
+    #expect(InstructionSet.active.vectorWidth(for: Float.self) == lanes.float)
+    #expect(InstructionSet.active.vectorWidth(for: Double.self) == lanes.double)
   }
+
 }

@@ -1,0 +1,104 @@
+// The AVX-512 backend: 16 x Float and 8 x Double, SLEEF's 1-ulp AVX-512F functions.
+// This module alone is compiled for Skylake-AVX512 with 512-bit vectors preferred (see
+// Package.swift); nothing in it runs unless `SoftmaxKernels` has seen AVX-512 F/CD/BW/DQ/VL in
+// CPUID and the OS saving the ZMM and mask registers.
+internal import CSleef
+public import SoftmaxKernelsCore
+
+/// 16 x Float with SLEEF `Sleef_*f16_u10avx512f`.
+enum SleefAVX512Float: VectorMath {
+  typealias Scalar = Float
+  typealias Vector = SIMD16<Float>
+  @inline(__always) static func exp(_ x: Vector) -> Vector { Sleef_expf16_u10avx512f(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { Sleef_logf16_u10avx512f(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pf16_u10avx512f(x) }
+}
+
+/// 8 x Double with SLEEF `Sleef_*d8_u10avx512f`.
+enum SleefAVX512Double: VectorMath {
+  typealias Scalar = Double
+  typealias Vector = SIMD8<Double>
+  @inline(__always) static func exp(_ x: Vector) -> Vector { Sleef_expd8_u10avx512f(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { Sleef_logd8_u10avx512f(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd8_u10avx512f(x) }
+}
+
+/// Fast mode, 16 x Float: the inlined `fastExp`; log and log1p (once per row) from SLEEF.
+enum FastAVX512Float: VectorMath {
+  typealias Scalar = Float
+  typealias Vector = SIMD16<Float>
+  static var inlinesExp: Bool { true }
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Float.log(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Float.log1p(x) }
+}
+
+/// Fast mode, 8 x Double: the inlined `fastExp`; log and log1p from SLEEF.
+enum FastAVX512Double: VectorMath {
+  typealias Scalar = Double
+  typealias Vector = SIMD8<Double>
+  static var inlinesExp: Bool { true }
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
+  @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Double.log(x) }
+  @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Double.log1p(x) }
+}
+
+// The lane operations of `VectorMath` at 512 bits, through the shim's intrinsics (see shim.h for
+// why the generic SIMD versions the narrower backends use do not do here). Same semantics:
+// max/min keep `a` when either lane is NaN, selects treat a NaN comparison as false.
+
+extension VectorMath where Vector == SIMD16<Float> {
+  @inline(__always) static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector {
+    softmaxkernels_fmadd_f16(a, b, c)
+  }
+  @inline(__always) static func max(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_f16(a, b, b, a) }
+  @inline(__always) static func min(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_f16(b, a, b, a) }
+  @inline(__always) static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+    softmaxkernels_select_lt_f16(x, bound, Vector(), v)
+  }
+  @inline(__always) static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+    softmaxkernels_select_eq_f16(x, y, Vector(repeating: 1), Vector())
+  }
+  @inline(__always) static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    softmaxkernels_select_lt_f16(c, Vector(), a, b)
+  }
+  @inline(__always) static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    softmaxkernels_select_eq_f16(c, Vector(), Vector(), b)
+  }
+  @inline(__always) static func twoToThe(_ t: Vector) -> Vector {
+    unsafeBitCast((unsafeBitCast(t, to: SIMD16<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
+  }
+}
+
+extension VectorMath where Vector == SIMD8<Double> {
+  @inline(__always) static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector {
+    softmaxkernels_fmadd_d8(a, b, c)
+  }
+  @inline(__always) static func max(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_d8(a, b, b, a) }
+  @inline(__always) static func min(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_d8(b, a, b, a) }
+  @inline(__always) static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+    softmaxkernels_select_lt_d8(x, bound, Vector(), v)
+  }
+  @inline(__always) static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+    softmaxkernels_select_eq_d8(x, y, Vector(repeating: 1), Vector())
+  }
+  @inline(__always) static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+    softmaxkernels_select_lt_d8(c, Vector(), a, b)
+  }
+  @inline(__always) static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+    softmaxkernels_select_eq_d8(c, Vector(), Vector(), b)
+  }
+  @inline(__always) static func twoToThe(_ t: Vector) -> Vector {
+    unsafeBitCast((unsafeBitCast(t, to: SIMD8<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
+  }
+}
+
+/// The AVX-512 kernel tables. Only call them on a CPU with AVX-512 F, CD, BW, DQ and VL.
+public enum AVX512Backend {
+  public static let float: KernelTable<Float> = KernelTable(SleefAVX512Float.self)
+  public static let double: KernelTable<Double> = KernelTable(SleefAVX512Double.self)
+  public static let fastFloat: KernelTable<Float> = KernelTable(FastAVX512Float.self)
+  public static let fastDouble: KernelTable<Double> = KernelTable(FastAVX512Double.self)
+}
