@@ -87,6 +87,8 @@ let package = Package(
       dependencies: [
         "SoftmaxKernels",
         "SoftmaxKernelsCore",
+        "SoftmaxKernelsAVX2",
+        "SoftmaxKernelsAVX512",
         "SoftmaxReference",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],

@@ -27,6 +27,27 @@ static inline __m512 softmaxkernels_select_lt_f16(__m512 x, __m512 y, __m512 a, 
 static inline __m512 softmaxkernels_select_eq_f16(__m512 x, __m512 y, __m512 a, __m512 b) {
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_EQ_OQ), b, a);
 }
+/// v * 2^n per lane for integral n, one rounding (`vscalefps`): gradual underflow below the
+/// normal range, +inf past it.
+static inline __m512 softmaxkernels_scalef_f16(__m512 v, __m512 n) { return _mm512_scalef_ps(v, n); }
+/// v * 2^n per lane for integral n, one rounding (`vscalefpd`).
+static inline __m512d softmaxkernels_scalef_d8(__m512d v, __m512d n) { return _mm512_scalef_pd(v, n); }
+/// The first n (< 16) floats at p, the other lanes `pad`; masked, so nothing past p + n is read.
+static inline __m512 softmaxkernels_load_f16(const float *p, int n, float pad) {
+  return _mm512_mask_loadu_ps(_mm512_set1_ps(pad), (__mmask16)((1u << n) - 1u), p);
+}
+/// Stores the first n (< 16) lanes of v at p; nothing past p + n is written.
+static inline void softmaxkernels_store_f16(float *p, __m512 v, int n) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
+}
+/// The first n (< 8) doubles at p, the other lanes `pad`; nothing past p + n is read.
+static inline __m512d softmaxkernels_load_d8(const double *p, int n, double pad) {
+  return _mm512_mask_loadu_pd(_mm512_set1_pd(pad), (__mmask8)((1u << n) - 1u), p);
+}
+/// Stores the first n (< 8) lanes of v at p; nothing past p + n is written.
+static inline void softmaxkernels_store_d8(double *p, __m512d v, int n) {
+  _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1u), v);
+}
 /// a * b + c per lane, one rounding, 8 x Double.
 static inline __m512d softmaxkernels_fmadd_d8(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
 /// x < y ? a : b per lane (false for NaN), 8 x Double.

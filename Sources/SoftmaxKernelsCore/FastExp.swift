@@ -37,6 +37,16 @@ extension VectorMath where Scalar == Float {
     let lo = Vector(repeating: -104)  // below ln(2^-150): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
     let xc = min(x, Vector(repeating: hi))
+    let (t, _, er) = fastExpReduced(xc)
+    let scaled = (er * twoToThe(t + bias)) * unbias
+    return zero(scaled, whereBelow: x, lo)
+  }
+
+  /// The argument reduction and polynomial of the fast exp, for a finite `xc` in its range:
+  /// x = n ln 2 + r with n = round(x / ln 2) (|r| <= ln 2 / 2), returned as t = n + magic (the
+  /// bits `twoToThe` reads), n itself, and e^r. The backend then applies 2^n.
+  @inlinable @inline(__always)
+  public static func fastExpReduced(_ xc: Vector) -> (t: Vector, n: Vector, er: Vector) {
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23
     let t = multiplyAdd(xc, Vector(repeating: 1.442_695_04), magic)
     let n = t - magic
@@ -49,8 +59,7 @@ extension VectorMath where Scalar == Float {
     p = multiplyAdd(p, r, Vector(repeating: 1.666_666_545_9e-1))
     p = multiplyAdd(p, r, Vector(repeating: 5.000_000_120_1e-1))
     let er = multiplyAdd(r * r, p, r) + 1
-    let scaled = (er * twoToThe(t + bias)) * unbias
-    return zero(scaled, whereBelow: x, lo)
+    return (t, n, er)
   }
 }
 
@@ -76,6 +85,16 @@ extension VectorMath where Scalar == Double {
     let lo = Vector(repeating: -746)  // below ln(2^-1075): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
     let xc = min(x, Vector(repeating: hi))
+    let (t, _, er) = fastExpReduced(xc)
+    let scaled = (er * twoToThe(t + bias)) * unbias
+    return zero(scaled, whereBelow: x, lo)
+  }
+
+  /// The argument reduction and polynomial of the fast exp, for a finite `xc` in its range:
+  /// x = n ln 2 + r with n = round(x / ln 2) (|r| <= ln 2 / 2), returned as t = n + magic (the
+  /// bits `twoToThe` reads), n itself, and e^r. The backend then applies 2^n.
+  @inlinable @inline(__always)
+  public static func fastExpReduced(_ xc: Vector) -> (t: Vector, n: Vector, er: Vector) {
     let magic = Vector(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
     let t = multiplyAdd(xc, Vector(repeating: 1.442_695_040_888_963_4), magic)
     let n = t - magic
@@ -95,7 +114,6 @@ extension VectorMath where Scalar == Double {
     p = multiplyAdd(p, r, Vector(repeating: 1.0 / 6))
     p = multiplyAdd(p, r, Vector(repeating: 0.5))
     let er = multiplyAdd(r * r, p, r) + 1
-    let scaled = (er * twoToThe(t + bias)) * unbias
-    return zero(scaled, whereBelow: x, lo)
+    return (t, n, er)
   }
 }

@@ -23,6 +23,12 @@ public protocol VectorMath: SendableMetatype {
   /// True when `exp` is inlined (fast mode): the exp-sum loop then fuses the sum into the exp
   /// loop. False for an out-of-line exp (SLEEF), whose calls clobber every vector register.
   static var inlinesExp: Bool { get }
+  /// The first `count` (< width) lanes from `p`, the other lanes `padding`; reads nothing past
+  /// `p + count`. Defaults to a lane loop; the AVX-512 backend uses a masked load.
+  static func load(_ p: UnsafePointer<Scalar>, count: Int, padding: Scalar) -> Vector
+  /// Stores the first `count` (< width) lanes of `v` at `p`; memory past them is not touched.
+  /// Defaults to a lane loop; the AVX-512 backend uses a masked store.
+  static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>, count: Int)
   /// a * b + c per lane with one rounding. Defaults to `c.addingProduct(a, b)`; the AVX-512
   /// backend supplies the intrinsic, because LLVM splits that generic lane loop at 512 bits.
   static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector

@@ -1,4 +1,6 @@
 import SoftmaxKernels
+import SoftmaxKernelsAVX2
+import SoftmaxKernelsAVX512
 import SoftmaxKernelsCore
 import SoftmaxReference
 import Testing
@@ -96,5 +98,47 @@ struct FastExpTests {
     let d = try check(Double.self, top: Double(Float80.libmLog(Float80(Double.greatestFiniteMagnitude))))
     print("fast VectorExp worst error on [0, ln(max)]: Float \(f), Double \(d) ulp")
     #expect(f <= 2 && d <= 2)
+  }
+}
+
+@Suite("AVX-512 backend")
+struct AVX512BackendTests {
+  /// x values over the whole domain: a dense sweep of [lo, hi], the boundaries of the normal,
+  /// subnormal and overflow ranges with their neighbours, and the special values.
+  static func arguments<T: BinaryFloatingPoint>(lo: T, hi: T, edges: [T]) -> [T] {
+    var xs = (0...40_000).map { lo + (hi - lo) * T($0) / 40_000 }
+    for e in edges { xs += [e, e.nextUp, e.nextDown, -e] }
+    xs += [0, -0.0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]
+    return xs
+  }
+
+  /// The AVX-512 fast exp applies 2^n with `vscalefp` instead of building it from bits: it must
+  /// give the same bits as the AVX2 backend's `fastExpAnyArgument` (and 0, +inf, NaN alike).
+  func checkSameBits<T: SoftmaxScalar & BinaryFloatingPoint>(
+    _ xs: [T], _ avx512: KernelTable<T>, _ avx2: KernelTable<T>
+  ) {
+    var a = [T](repeating: 0, count: xs.count), b = a
+    xs.withUnsafeBufferPointer { x in
+      a.withUnsafeMutableBufferPointer { avx512.exp(x.baseAddress!, x.count, $0.baseAddress!) }
+      b.withUnsafeMutableBufferPointer { avx2.exp(x.baseAddress!, x.count, $0.baseAddress!) }
+    }
+    var differences = 0
+    for (k, x) in xs.enumerated() where !(a[k] == b[k] || (a[k].isNaN && b[k].isNaN)) {
+      if differences < 5 { Issue.record("exp(\(x)): AVX-512 \(a[k]), AVX2 \(b[k])") }
+      differences += 1
+    }
+    #expect(differences == 0)
+  }
+
+  @Test("fast exp: AVX-512 (vscalefps) gives the AVX2 backend's bits for every x",
+        .enabled(if: InstructionSet.supported == .avx512, "needs a CPU with AVX-512"))
+  func fastExpMatchesAVX2() {
+    let ln2: Float = 0.693_147_2
+    checkSameBits(
+      Self.arguments(lo: Float(-110), hi: 95, edges: [88.722_84, 88.376_26, 87.336_54, 103.972_08, 104, 89, ln2 / 2]),
+      AVX512Backend.fastFloat, AVX2Backend.fastFloat)
+    checkSameBits(
+      Self.arguments(lo: Double(-760), hi: 720, edges: [709.782_712_893_384, 708.396_418_532_264, 745.133_219_101_941_1, 746, 710, 0.346_573_590_279_972_6]),
+      AVX512Backend.fastDouble, AVX2Backend.fastDouble)
   }
 }
