@@ -8,8 +8,9 @@ import Musl
 
 /// The instruction set the kernels run with, chosen once per process.
 ///
-/// The widest one the CPU supports: `avx512` needs AVX-512 F, CD, BW, DQ and VL in CPUID (and the
-/// OS saving the ZMM and mask registers), `avx2` needs AVX2 and FMA (and YMM state), and anything
+/// The widest one the CPU supports: `avx512` needs AVX-512 F, CD, BW, DQ and VL, BMI1, BMI2,
+/// LZCNT, MOVBE and POPCNT in CPUID (what `-march=skylake-avx512` code may use) and the OS saving
+/// the ZMM and mask registers; `avx2` needs AVX2 and FMA (and YMM state), and anything
 /// else gets `baseline` (SSE2, 128-bit vectors), which is slower but runs on every x86-64 CPU.
 /// Setting the environment variable `SOFTMAXKERNELS_ISA` to `avx2` or `baseline` before the first
 /// call caps the choice at that level (tests use it to cover every path); a cap above what the CPU

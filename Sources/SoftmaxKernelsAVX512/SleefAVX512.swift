@@ -1,7 +1,7 @@
 // The AVX-512 backend: 16 x Float and 8 x Double, SLEEF's 1-ulp AVX-512F functions.
 // This module alone is compiled for Skylake-AVX512 with 512-bit vectors preferred (see
-// Package.swift); nothing in it runs unless `SoftmaxKernels` has seen AVX-512 F/CD/BW/DQ/VL in
-// CPUID and the OS saving the ZMM and mask registers.
+// Package.swift); nothing in it runs unless `SoftmaxKernels` has seen AVX-512 F/CD/BW/DQ/VL, BMI1,
+// BMI2, LZCNT, MOVBE and POPCNT in CPUID and the OS saving the ZMM and mask registers.
 internal import CSleef
 public import SoftmaxKernelsCore
 
@@ -125,7 +125,8 @@ extension VectorMath where Vector == SIMD8<Double> {
   }
 }
 
-/// The AVX-512 kernel tables. Only call them on a CPU with AVX-512 F, CD, BW, DQ and VL.
+/// The AVX-512 kernel tables. Only call them where `softmaxkernels_cpu_has_avx512()` is 1 (AVX-512
+/// F, CD, BW, DQ and VL, BMI1, BMI2, LZCNT, MOVBE, POPCNT, and ZMM state enabled).
 public enum AVX512Backend {
   public static let float: KernelTable<Float> = KernelTable(SleefAVX512Float.self)
   public static let double: KernelTable<Double> = KernelTable(SleefAVX512Double.self)

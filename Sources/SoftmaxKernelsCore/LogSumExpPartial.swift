@@ -66,7 +66,7 @@ extension VectorMath {
   public static func logSumExpPartial(_ x: UnsafePointer<Scalar>, count n: Int) -> LogSumExpPartial<Scalar> {
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
-      switch NonFiniteRow(x, count: n) {
+      switch classifyNonFinite(x, count: n) {
       case .nan: return LogSumExpPartial(max: .nan, excess: .nan)
       case .masked: return .empty
       case .positiveInfinity(let k): return LogSumExpPartial(max: .infinity, excess: Scalar(k - 1))

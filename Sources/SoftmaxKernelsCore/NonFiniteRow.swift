@@ -15,20 +15,23 @@ public enum NonFiniteRow: Equatable {
   case positiveInfinity(count: Int)
   /// No NaN and no +inf: every entry that matters is -inf (fully masked).
   case masked
-
-  /// Classifies `n` elements.
-  @inlinable
-  public init<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, count n: Int) {
-    var infinities = 0
-    for j in 0..<n {
-      if x[j].isNaN { self = .nan; return }
-      if x[j] == .infinity { infinities &+= 1 }
-    }
-    self = infinities > 0 ? .positiveInfinity(count: infinities) : .masked
-  }
 }
 
 extension VectorMath {
+  /// Classifies `n` elements. A method of the backend rather than a generic initializer on
+  /// purpose: a specialization generic over the scalar alone gets the same symbol in every
+  /// backend module, the linker keeps one of them, and the baseline kernels could then run the
+  /// AVX2 or AVX-512 copy (`scripts/check-backend-symbols` guards against that).
+  @inlinable
+  public static func classifyNonFinite(_ x: UnsafePointer<Scalar>, count n: Int) -> NonFiniteRow {
+    var infinities = 0
+    for j in 0..<n {
+      if x[j].isNaN { return .nan }
+      if x[j] == .infinity { infinities &+= 1 }
+    }
+    return infinities > 0 ? .positiveInfinity(count: infinities) : .masked
+  }
+
   /// Softmax outputs of a classified row (x and y may be the same memory).
   @inlinable
   public static func nonFiniteSoftmax(
@@ -48,7 +51,7 @@ extension VectorMath {
   public static func nonFiniteLogSoftmax(
     _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
   ) {
-    switch NonFiniteRow(x, count: n) {
+    switch classifyNonFinite(x, count: n) {
     case .nan: fill(y, count: n, with: .nan)
     case .masked: fill(y, count: n, with: -.infinity)
     case .positiveInfinity(let k):
@@ -60,7 +63,7 @@ extension VectorMath {
   /// Logsumexp of a row with a +inf or a NaN: NaN or +inf.
   @inlinable
   public static func nonFiniteLogSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
-    switch NonFiniteRow(x, count: n) {
+    switch classifyNonFinite(x, count: n) {
     case .nan: return .nan
     case .masked: return -.infinity
     case .positiveInfinity: return .infinity

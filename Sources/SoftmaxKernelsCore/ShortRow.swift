@@ -1,9 +1,11 @@
-// Rows of one to four vectors (8...32 Floats or 4...16 Doubles with AVX2) in cross-entropy with
-// class labels (W1: 8192 x 10), where per-row overhead decides the speed (softmax, log-softmax
-// and logsumexp take such rows `width` at a time instead: `RowBlock`). The whole row lives in four
-// registers: full vectors plus, for a ragged end, the last full vector of the row loaded again
-// so that it ends at the row's end (no lane-by-lane tail). Its lanes that repeat earlier
-// elements are excluded from the sum with a lane mask and rewritten with identical values.
+// Rows of at most four vectors (1...32 Floats or 1...16 Doubles with AVX2, 1...64 / 1...32 with
+// AVX-512) in cross-entropy with class labels (W1: 8192 x 10), where per-row overhead decides the
+// speed (softmax, log-softmax and logsumexp take such rows `width` at a time instead: `RowBlock`).
+// The whole row lives in four registers: full vectors plus, for a ragged end, the last full
+// vector of the row loaded again so that it ends at the row's end (no lane-by-lane tail). Its
+// lanes that repeat earlier elements are excluded from the sum with a lane mask and rewritten
+// with identical values. A row shorter than one vector is one partial load padded with -inf
+// (a masked load with AVX-512) and one partial store.
 //
 // The sum minus one: every maximal entry's exp is exactly 1, so `onesWhereEqual` subtracts
 // exactly 1 per maximal entry and `count - 1` is added back. What remains is a sum of at most
@@ -14,9 +16,9 @@
 public typealias Quad<V> = (V, V, V, V)
 
 extension VectorMath {
-  /// True when `shortRow` handles a row of `n` elements: one to four vectors.
+  /// True when `shortRow` handles a row of `n` elements: at most four vectors.
   @inlinable @inline(__always)
-  public static func isShortRow(_ n: Int) -> Bool { n >= width && n <= 4 &* width }
+  public static func isShortRow(_ n: Int) -> Bool { n >= 1 && n <= 4 &* width }
 
   /// Loads a row of `n` elements (`isShortRow(n)`) into four vectors (past the end: -inf) and
   /// returns them with the row max.
@@ -27,6 +29,7 @@ extension VectorMath {
     let none = Vector(repeating: -.infinity)
     // Vector k starts at k * w, except a ragged last one, which starts at n - w.
     @inline(__always) func part(_ k: Int) -> Vector {
+      if full == 0 { return k == 0 ? load(p, count: n, padding: -.infinity) : none }
       if k < full { return load(p + k &* w) }
       if k == full && ragged { return load(p + (n &- w)) }
       return none
@@ -46,9 +49,11 @@ extension VectorMath {
     let e = (expOfDifference(x.0, mv), used > 1 ? expOfDifference(x.1, mv) : Vector(),
              used > 2 ? expOfDifference(x.2, mv) : Vector(), used > 3 ? expOfDifference(x.3, mv) : Vector())
     // Lanes of the ragged vector that repeat elements of the previous one count for nothing.
+    // (A row shorter than a vector has no such lanes: its padding is -inf, whose exp is 0 and
+    // which never equals the finite max.)
     let repeated = Vector(repeating: Scalar(ragged ? full &* w &- (n &- w) : 0))
     @inline(__always) func counted(_ v: Vector, _ k: Int) -> Vector {
-      ragged && k == full ? zero(v, whereBelow: laneIndices, repeated) : v
+      ragged && full > 0 && k == full ? zero(v, whereBelow: laneIndices, repeated) : v
     }
     let ones = (counted(onesWhereEqual(x.0, mv), 0), counted(onesWhereEqual(x.1, mv), 1),
                 counted(onesWhereEqual(x.2, mv), 2), counted(onesWhereEqual(x.3, mv), 3))
@@ -68,7 +73,13 @@ extension VectorMath {
     let w = width
     let full = n / w, ragged = n % w != 0
     @inline(__always) func put(_ u: Vector, _ k: Int) {
-      if k < full { store(u, to: y + k &* w) } else if k == full && ragged { store(u, to: y + (n &- w)) }
+      if full == 0 {
+        if k == 0 { store(u, to: y, count: n) }
+      } else if k < full {
+        store(u, to: y + k &* w)
+      } else if k == full && ragged {
+        store(u, to: y + (n &- w))
+      }
     }
     put(v.0, 0); put(v.1, 1); put(v.2, 2); put(v.3, 3)
   }

@@ -27,7 +27,7 @@ extension VectorMath {
     case .nonFinite(let from, let excessIsNaN):
       // Entries before `from` have no +inf (so their outputs are 0) but may have been
       // overwritten in place; x[from...] is untouched.
-      let rest = NonFiniteRow(x + from, count: n &- from)
+      let rest = classifyNonFinite(x + from, count: n &- from)
       if excessIsNaN || rest == .nan {
         fill(y, count: n, with: .nan)
       } else {
