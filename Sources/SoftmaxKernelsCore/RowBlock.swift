@@ -159,7 +159,13 @@ extension VectorMath {
       return
     }
     let w = width
-    withUnsafeTemporaryAllocation(of: Vector.self, capacity: 2 &* n) { buffer in
+    // The blocks' scratch, 2n vectors (up to 16 KiB with AVX-512), on the stack:
+    // `withUnsafeTemporaryAllocation` goes to the heap past 1 KiB on Linux, which made every
+    // short-row call allocate with AVX-512 (20 x 64 bytes at W1) and with AVX2 past 16 columns.
+    precondition(2 &* n <= 256, "row blocks are for rows of fewer than 8 vectors of at most 16 lanes")
+    var scratch = InlineArray<256, Vector>(repeating: Vector())
+    var span = scratch.mutableSpan
+    span.withUnsafeMutableBufferPointer { buffer in
       let c = buffer.baseAddress!
       var r = 0
       while r < rows {
