@@ -29,17 +29,39 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   }
 
   /// The compensated total of every lane of `self` and `other`: the two merge lane-wise first
-  /// (one vector TwoSum), then the lanes of the sum go through scalar TwoSum steps and the
-  /// compensations are added plainly (they are already tiny).
+  /// (one vector TwoSum), then the lanes fold as a tree, log2(width) steps of a vector TwoSum
+  /// between the sums and the sums rotated by half, a quarter, ... of the lanes; every rounding
+  /// error is kept in the compensation lanes, which fold plainly (they are already tiny). Lane 0
+  /// ends with the exact sum of the lanes as sum + compensation. A lane sum that reached +-inf
+  /// makes its error terms NaN (inf - inf); the total is then the plain sum (inf, or NaN for
+  /// +inf + -inf).
   @inlinable @inline(__always)
   public func total(merging other: Self) -> V.Scalar {
     var merged = self
     merged.add(other.sum)
-    let compensation = merged.compensation + other.compensation
-    var total = CompensatedScalarSum<V.Scalar>()
-    for k in 0..<V.scalarCount { total.add(merged.sum[k]) }
-    for k in 0..<V.scalarCount { total.compensation += compensation[k] }
-    return total.total
+    var s = merged.sum
+    var c = merged.compensation + other.compensation
+    @inline(__always) func fold(_ half: Int) {
+      guard V.scalarCount > half else { return }
+      let b = Self.rotated(s, by: half)
+      let t = s + b
+      let z = t - s
+      c = (c + Self.rotated(c, by: half)) + ((s - (t - z)) + (b - z))
+      s = t
+    }
+    // Literal distances, so that each rotation specializes to one shuffle (widths up to 64).
+    fold(32); fold(16); fold(8); fold(4); fold(2); fold(1)
+    let total = s[0] + c[0]
+    return total.isNaN ? s[0] : total
+  }
+
+  /// `v` with its lanes rotated down by `k`: lane j holds v[(j + k) mod width] (a single shuffle
+  /// once specialized).
+  @inlinable @inline(__always)
+  static func rotated(_ v: V, by k: Int) -> V {
+    var r = V()
+    for j in 0..<V.scalarCount { r[j] = v[(j &+ k) & (V.scalarCount &- 1)] }
+    return r
   }
 }
 
