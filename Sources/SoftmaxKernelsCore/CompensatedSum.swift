@@ -166,6 +166,10 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
       b.add(g1)
       i &+= 8 &* w
     }
+    if grouped && i &+ 4 &* w <= n {
+      b.add((e(i) + e(i &+ w)) + (e(i &+ 2 &* w) + e(i &+ 3 &* w)))
+      i &+= 4 &* w
+    }
     while i &+ w <= n {
       a.add(e(i))
       i &+= w

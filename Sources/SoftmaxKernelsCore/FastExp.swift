@@ -3,7 +3,7 @@
 //
 //   e^x = 2^n * e^r,  n = round(x / ln 2),  r = x - n ln 2 (Cody-Waite: ln 2 = hi + lo, two FMAs)
 //   Float:  e^r by a degree-6 polynomial (Horner, 6 FMAs; minimax relative fit), |r| <= ln2 / 2
-//   Double: e^r by its Taylor series to degree 13 (truncation < 5e-18 relative), Horner with FMA
+//   Double: e^r by a degree-11 polynomial (Horner, 11 FMAs; minimax relative fit)
 //   n is rounded by adding 1.5 * 2^p (p = 23 or 52); 2^n is then built from the same bits, as
 //   2^(n + k) * 2^-k (k = 64 or 512), so that results below the normal range underflow gradually
 //   (one rounding, like a correctly rounded exp) instead of flushing to 0.
@@ -103,20 +103,21 @@ extension VectorMath where Scalar == Double {
     let n = t - magic
     var r = multiplyAdd(n, Vector(repeating: -0.693_145_751_953_125), xc)
     r = multiplyAdd(n, Vector(repeating: -1.428_606_820_309_417_232_1e-6), r)
-    // 1/k! for k = 13 ... 2
-    var p = Vector(repeating: 1.0 / 6_227_020_800)
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 479_001_600))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 39_916_800))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 3_628_800))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 362_880))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 40_320))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 5_040))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 720))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 120))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 24))
-    p = multiplyAdd(p, r, Vector(repeating: 1.0 / 6))
-    p = multiplyAdd(p, r, Vector(repeating: 0.5))
-    let er = multiplyAdd(r * r, p, r) + 1
+    // e^r = 1 + r (1 + r (c2 + r (c3 + ... + r c11))), Horner with one FMA per degree:
+    // coefficients fitted here for least maximum relative error on |r| <= ln 2 / 2 (3.6e-18
+    // before rounding them to Double; 0.70 ulp worst for e^r evaluated in Double).
+    var p = Vector(repeating: 0x1.ad7f77c80b6cbp-26)
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.28ad73a272d85p-22))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.71df254e1e4b0p-19))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.a0199a0b67a21p-16))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.a01a012a58a75p-13))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.6c16c1842a7b5p-10))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.1111111127be6p-7))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.555555555087ap-5))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.55555555554fap-3))
+    p = multiplyAdd(p, r, Vector(repeating: 0x1.000000000000ap-1))
+    p = multiplyAdd(p, r, Vector(repeating: 1))
+    let er = multiplyAdd(p, r, Vector(repeating: 1))
     return (t, n, er)
   }
 }
