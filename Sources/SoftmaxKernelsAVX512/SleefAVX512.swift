@@ -28,8 +28,9 @@ enum FastAVX512Float: VectorMath {
   typealias Scalar = Float
   typealias Vector = SIMD16<Float>
   static var inlinesExp: Bool { true }
-  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExpScaleF(x) }
-  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpScaleF(x) }
+  /// The kernels' exp (x <= 0, as `VectorMath.exp` allows): no upper clamp.
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: false) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Float.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Float.log1p(x) }
 }
@@ -39,8 +40,9 @@ enum FastAVX512Double: VectorMath {
   typealias Scalar = Double
   typealias Vector = SIMD8<Double>
   static var inlinesExp: Bool { true }
-  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExpScaleF(x) }
-  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpScaleF(x) }
+  /// The kernels' exp (x <= 0, as `VectorMath.exp` allows): no upper clamp.
+  @inline(__always) static func exp(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: false) }
+  @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Double.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Double.log1p(x) }
 }
@@ -52,10 +54,11 @@ enum FastAVX512Double: VectorMath {
 extension VectorMath where Vector == SIMD16<Float> {
   /// The fast mode's exp (`fastExpReduced`, the same reduction and polynomial as `fastExp`) with
   /// 2^n applied by `vscalefp`: one rounding, so the same bits as `fastExpAnyArgument` for every
-  /// x, for 4 operations fewer. x is clamped to [-104, 89] first (below: exactly 0; above:
-  /// +inf); NaN stays NaN.
-  @inline(__always) static func fastExpScaleF(_ x: Vector) -> Vector {
-    let xc = max(min(x, Vector(repeating: 89)), Vector(repeating: -104))
+  /// x, for 4 operations fewer. x is clamped below at -104 (exactly 0) and, with `anyArgument`,
+  /// above at 89 (+inf). Without that clamp (the kernels' exp: x <= 0) it is still right for
+  /// every finite x, as 2^n saturates, but not for x = +inf (NaN). NaN stays NaN.
+  @inline(__always) static func fastExpScaleF(_ x: Vector, anyArgument: Bool) -> Vector {
+    let xc = max(anyArgument ? min(x, Vector(repeating: 89)) : x, Vector(repeating: -104))
     let (_, n, er) = fastExpReduced(xc)
     return softmaxkernels_scalef_f16(er, n)
   }
@@ -90,10 +93,11 @@ extension VectorMath where Vector == SIMD16<Float> {
 extension VectorMath where Vector == SIMD8<Double> {
   /// The fast mode's exp (`fastExpReduced`, the same reduction and polynomial as `fastExp`) with
   /// 2^n applied by `vscalefp`: one rounding, so the same bits as `fastExpAnyArgument` for every
-  /// x, for 4 operations fewer. x is clamped to [-746, 710] first (below: exactly 0; above:
-  /// +inf); NaN stays NaN.
-  @inline(__always) static func fastExpScaleF(_ x: Vector) -> Vector {
-    let xc = max(min(x, Vector(repeating: 710)), Vector(repeating: -746))
+  /// x, for 4 operations fewer. x is clamped below at -746 (exactly 0) and, with `anyArgument`,
+  /// above at 710 (+inf). Without that clamp (the kernels' exp: x <= 0) it is still right for
+  /// every finite x, as 2^n saturates, but not for x = +inf (NaN). NaN stays NaN.
+  @inline(__always) static func fastExpScaleF(_ x: Vector, anyArgument: Bool) -> Vector {
+    let xc = max(anyArgument ? min(x, Vector(repeating: 710)) : x, Vector(repeating: -746))
     let (_, n, er) = fastExpReduced(xc)
     return softmaxkernels_scalef_d8(er, n)
   }

@@ -137,10 +137,10 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
     }
   }
 
-  /// Adds exp(x_j - m) for `n` elements, computing each group of 4 vectors in registers (for an
-  /// inlined exp; a tree of depth 2, then the compensated add, when `grouped`; otherwise each
-  /// vector is added compensated and its exp corrects the rounding of x - m), and stores the
-  /// values to `y` when given.
+  /// Adds exp(x_j - m) for `n` elements, computing each group of 8 vectors in registers (for an
+  /// inlined exp; when `grouped`, a tree of depth 3 then one compensated add, as `add` does, and
+  /// one group of 4 before the single vectors; otherwise each vector is added compensated and
+  /// its exp corrects the rounding of x - m), and stores the values to `y` when given.
   @inlinable @inline(__always)
   public mutating func addExp<M: VectorMath>(
     of x: UnsafePointer<V.Scalar>, count n: Int, minus m: V.Scalar,
@@ -161,9 +161,8 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
         softmaxkernels_prefetch(ahead + k)
       }
       let g0 = (e(i) + e(i &+ w)) + (e(i &+ 2 &* w) + e(i &+ 3 &* w))
-      a.add(g0)
       let g1 = (e(i &+ 4 &* w) + e(i &+ 5 &* w)) + (e(i &+ 6 &* w) + e(i &+ 7 &* w))
-      b.add(g1)
+      a.add(g0 + g1)
       i &+= 8 &* w
     }
     if grouped && i &+ 4 &* w <= n {
