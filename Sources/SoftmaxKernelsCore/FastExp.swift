@@ -8,18 +8,19 @@
 //   2^(n + k) * 2^-k (k = 64 or 512), so that results below the normal range underflow gradually
 //   (one rounding, like a correctly rounded exp) instead of flushing to 0.
 //
-// Domain of `fastExp`: x <= 43 (Float) / 354 (Double), clamped above (the kernels only call it on
-// x - max <= 0 or -|x|). `fastExpAnyArgument` (VectorExp's fast mode) builds 2^n as
+// Domain of `fastExp`: x <= 43 (Float) / 354 (Double), where 2^(n + k) stays a normal number; it
+// does not clamp (one operation fewer in the kernels, which only call it on x - max <= 0 or -|x|),
+// so it is wrong above that. `fastExpAnyArgument` (VectorExp's fast mode) builds 2^n as
 // 2^(n - k) * 2^k on lanes x >= 0 instead, so it is right up to the overflow threshold and +inf
 // past it, at the cost of two lane selects. Below ln of the least subnormal it is exactly 0 (exactly 0 for -inf, so
 // masked classes stay exactly 0). NaN stays NaN. exp(0) is exactly 1.
 // Measured accuracy is documented in README ("Fast mode").
 
 extension VectorMath where Scalar == Float {
-  /// e^x per lane for x <= 43, about 1 ulp, inlined (fast mode's kernels).
+  /// e^x per lane for x <= 43 (not checked), about 1 ulp, inlined (fast mode's kernels).
   @inlinable @inline(__always)
   public static func fastExp(_ x: Vector) -> Vector {
-    fastExpCore(x, clampedTo: 43, bias: Vector(repeating: 64), unbias: Vector(repeating: 0x1p-64))
+    fastExpCore(x, clampedTo: nil, bias: Vector(repeating: 64), unbias: Vector(repeating: 0x1p-64))
   }
 
   /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
@@ -30,13 +31,13 @@ extension VectorMath where Scalar == Float {
     return fastExpCore(x, clampedTo: 89, bias: bias, unbias: unbias)
   }
 
-  /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` (2^(n + bias)
+  /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` if given (2^(n + bias)
   /// must stay a normal number), 0 below ln of the least subnormal.
   @inlinable @inline(__always)
-  static func fastExpCore(_ x: Vector, clampedTo hi: Float, bias: Vector, unbias: Vector) -> Vector {
+  static func fastExpCore(_ x: Vector, clampedTo hi: Float?, bias: Vector, unbias: Vector) -> Vector {
     let lo = Vector(repeating: -104)  // below ln(2^-150): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
-    let xc = min(x, Vector(repeating: hi))
+    let xc = hi.map { min(x, Vector(repeating: $0)) } ?? x
     let (t, _, er) = fastExpReduced(xc)
     let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
@@ -67,10 +68,10 @@ extension VectorMath where Scalar == Float {
 }
 
 extension VectorMath where Scalar == Double {
-  /// e^x per lane for x <= 354, about 1 ulp, inlined (fast mode's kernels).
+  /// e^x per lane for x <= 354 (not checked), about 1 ulp, inlined (fast mode's kernels).
   @inlinable @inline(__always)
   public static func fastExp(_ x: Vector) -> Vector {
-    fastExpCore(x, clampedTo: 354, bias: Vector(repeating: 512), unbias: Vector(repeating: 0x1p-512))
+    fastExpCore(x, clampedTo: nil, bias: Vector(repeating: 512), unbias: Vector(repeating: 0x1p-512))
   }
 
   /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
@@ -81,13 +82,13 @@ extension VectorMath where Scalar == Double {
     return fastExpCore(x, clampedTo: 710, bias: bias, unbias: unbias)
   }
 
-  /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` (2^(n + bias)
+  /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` if given (2^(n + bias)
   /// must stay a normal number), 0 below ln of the least subnormal.
   @inlinable @inline(__always)
-  static func fastExpCore(_ x: Vector, clampedTo hi: Double, bias: Vector, unbias: Vector) -> Vector {
+  static func fastExpCore(_ x: Vector, clampedTo hi: Double?, bias: Vector, unbias: Vector) -> Vector {
     let lo = Vector(repeating: -746)  // below ln(2^-1075): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
-    let xc = min(x, Vector(repeating: hi))
+    let xc = hi.map { min(x, Vector(repeating: $0)) } ?? x
     let (t, _, er) = fastExpReduced(xc)
     let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
