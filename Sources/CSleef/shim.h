@@ -48,6 +48,10 @@ static inline __m512d softmaxkernels_load_d8(const double *p, int n, double pad)
 static inline void softmaxkernels_store_d8(double *p, __m512d v, int n) {
   _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1u), v);
 }
+/// v unchanged, opaque to the optimizer (see `softmaxkernels_materialize_f8`), 16 x Float.
+static inline __m512 softmaxkernels_materialize_f16(__m512 v) { __asm__("" : "+v"(v)); return v; }
+/// v unchanged, opaque to the optimizer (8 x Double).
+static inline __m512d softmaxkernels_materialize_d8(__m512d v) { __asm__("" : "+v"(v)); return v; }
 /// a * b + c per lane, one rounding, 8 x Double.
 static inline __m512d softmaxkernels_fmadd_d8(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
 /// x < y ? a : b per lane (false for NaN), 8 x Double.
@@ -58,6 +62,13 @@ static inline __m512d softmaxkernels_select_lt_d8(__m512d x, __m512d y, __m512d 
 static inline __m512d softmaxkernels_select_eq_d8(__m512d x, __m512d y, __m512d a, __m512d b) {
   return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, y, _CMP_EQ_OQ), b, a);
 }
+#endif
+
+#if defined(__AVX__)
+#include <immintrin.h>
+/// v unchanged, but opaque to the optimizer (an empty asm that "modifies" v), so every lane of it
+/// is computed with vector instructions: `VectorMath.materialized`, 8 x Float.
+static inline __m256 softmaxkernels_materialize_f8(__m256 v) { __asm__("" : "+x"(v)); return v; }
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)

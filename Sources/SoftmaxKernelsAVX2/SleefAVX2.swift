@@ -44,6 +44,12 @@ enum FastAVX2Double: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Double.log1p(x) }
 }
 
+// `VectorMath.materialized` (an optimization barrier for the lane-folding trees) for 8 x Float.
+// 4 x Double keeps the default: LLVM's own narrowing of a 4-lane tree is already as short.
+extension VectorMath where Vector == SIMD8<Float> {
+  @inline(__always) static func materialized(_ v: Vector) -> Vector { softmaxkernels_materialize_f8(v) }
+}
+
 /// The AVX2 kernel tables. Only call them on a CPU with AVX2 and FMA.
 public enum AVX2Backend {
   public static let float: KernelTable<Float> = KernelTable(SleefAVX2Float.self)

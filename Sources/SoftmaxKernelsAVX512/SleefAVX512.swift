@@ -71,6 +71,7 @@ extension VectorMath where Vector == SIMD16<Float> {
   @inline(__always) static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector {
     softmaxkernels_fmadd_f16(a, b, c)
   }
+  @inline(__always) static func materialized(_ v: Vector) -> Vector { softmaxkernels_materialize_f16(v) }
   @inline(__always) static func max(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_f16(a, b, b, a) }
   @inline(__always) static func min(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_f16(b, a, b, a) }
   @inline(__always) static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
@@ -110,6 +111,7 @@ extension VectorMath where Vector == SIMD8<Double> {
   @inline(__always) static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector {
     softmaxkernels_fmadd_d8(a, b, c)
   }
+  @inline(__always) static func materialized(_ v: Vector) -> Vector { softmaxkernels_materialize_d8(v) }
   @inline(__always) static func max(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_d8(a, b, b, a) }
   @inline(__always) static func min(_ a: Vector, _ b: Vector) -> Vector { softmaxkernels_select_lt_d8(b, a, b, a) }
   @inline(__always) static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {

@@ -69,7 +69,7 @@ extension VectorMath {
         scaled += lm * shrink
       }
       let scaledTotal = scaled.sum()
-      total.add(RowLoss(value: finiteOrInfinite(s.total(merging: CompensatedSum()), unless: scaledTotal), scaled: scaledTotal))
+      total.add(RowLoss(value: finiteOrInfinite(s.total(merging: CompensatedSum(), using: Self.self), unless: scaledTotal), scaled: scaledTotal))
     }
     return total
   }

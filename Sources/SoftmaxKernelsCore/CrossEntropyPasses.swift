@@ -62,8 +62,8 @@ public struct GapSum<M: VectorMath> {
   /// The sum, and the sum times `LossSum.shrink` (finite whenever the scaled exact sum is).
   @inlinable @inline(__always)
   public var total: (plain: M.Scalar, scaled: M.Scalar) {
-    let plain = first.total(merging: second)
-    return (plain, alsoScaled ? scaled.total(merging: CompensatedSum()) : plain * LossSum<M.Scalar>.shrink)
+    let plain = first.total(merging: second, using: M.self)
+    return (plain, alsoScaled ? scaled.total(merging: CompensatedSum(), using: M.self) : plain * LossSum<M.Scalar>.shrink)
   }
 }
 
@@ -194,7 +194,7 @@ extension VectorMath {
     if i < n {
       s0.add(weightsAt(weights, i, count: n &- i) * (load(p + i, count: n &- i, padding: 0) * kv + fv))
     }
-    return s0.total(merging: CompensatedSum())
+    return s0.total(merging: CompensatedSum(), using: Self.self)
   }
 
   /// The probability-target pass, with c_j = w_j (keep * p_j + floor): returns half of

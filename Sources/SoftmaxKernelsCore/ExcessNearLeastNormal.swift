@@ -66,7 +66,7 @@ extension VectorMath {
       let v = load(x + i, count: n &- i, padding: m)
       s.add(zeroWhereZero(v - mv, else: expOfDifference(v, minusC)))
     }
-    return s.total(merging: CompensatedSum()) * exp(-c)
+    return s.total(merging: CompensatedSum(), using: Self.self) * exp(-c)
   }
 
   /// exp(y) * s per lane. Lanes where exp(y) is subnormal (y below ln leastNormal) would carry

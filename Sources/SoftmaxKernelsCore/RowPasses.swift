@@ -80,7 +80,7 @@ extension VectorMath {
     }
     // The true value is >= 0; rounding in the compensation can leave a tiny negative, which
     // would make a log-probability positive. (NaN passes through.)
-    let excess = sums.totalMinusOne
+    let excess = sums.totalMinusOne(using: Self.self)
     return excess < 0 ? 0 : excess
   }
 

@@ -19,7 +19,7 @@ extension VectorMath {
       i &+= w
     }
     if i < n { s1.add(load(a + i, count: n &- i, padding: 0) * load(b + i, count: n &- i, padding: 0)) }
-    return s0.total(merging: s1)
+    return s0.total(merging: s1, using: Self.self)
   }
 
   /// sum_j a_j over `n` elements, compensated.
@@ -38,7 +38,7 @@ extension VectorMath {
       i &+= w
     }
     if i < n { s1.add(load(a + i, count: n &- i, padding: 0)) }
-    return s0.total(merging: s1)
+    return s0.total(merging: s1, using: Self.self)
   }
 
   /// Softmax backward: dx_j = y_j (dy_j - s), s = sum_k dy_k y_k. `dx` may be `dy` or `y`.

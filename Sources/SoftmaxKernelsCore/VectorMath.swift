@@ -47,6 +47,11 @@ public protocol VectorMath: SendableMetatype {
   /// Lane-wise select: `c == 0 ? 0 : b`, so a zero weight or target cancels an infinite term
   /// (0 * inf counts as 0).
   static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector
+  /// `v` unchanged, but opaque to the optimizer: every lane is computed before it, as vectors.
+  /// `CompensatedSum.total` ends with it, since LLVM otherwise narrows a lane-folding tree whose
+  /// result is one lane into scalar and two-lane pieces (at 16 lanes, 3 times the instructions).
+  /// Defaults to `v`.
+  static func materialized(_ v: Vector) -> Vector
 }
 
 extension VectorMath {
@@ -55,6 +60,8 @@ extension VectorMath {
   public static var inlinesExp: Bool { false }
   @inlinable @inline(__always)
   public static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
+  @inlinable @inline(__always)
+  public static func materialized(_ v: Vector) -> Vector { v }
   @inlinable @inline(__always)
   public static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector { c.addingProduct(a, b) }
 
