@@ -29,6 +29,7 @@ enum FastAVX2Float: VectorMath {
   static var inlinesExp: Bool { true }
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
   @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
+  @inline(__always) static func expOneStepReduced(_ x: Vector) -> Vector { fastExp(x, oneStepReduction: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Float.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Float.log1p(x) }
 }

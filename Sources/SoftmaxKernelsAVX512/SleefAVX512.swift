@@ -31,6 +31,9 @@ enum FastAVX512Float: VectorMath {
   /// The kernels' exp (x <= 0, as `VectorMath.exp` allows): no upper clamp.
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: false) }
   @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: true) }
+  @inline(__always) static func expOneStepReduced(_ x: Vector) -> Vector {
+    fastExpScaleF(x, anyArgument: false, oneStepReduction: true)
+  }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Float.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Float.log1p(x) }
 }
@@ -57,9 +60,10 @@ extension VectorMath where Vector == SIMD16<Float> {
   /// x, for 4 operations fewer. x is clamped below at -104 (exactly 0) and, with `anyArgument`,
   /// above at 89 (+inf). Without that clamp (the kernels' exp: x <= 0) it is still right for
   /// every finite x, as 2^n saturates, but not for x = +inf (NaN). NaN stays NaN.
-  @inline(__always) static func fastExpScaleF(_ x: Vector, anyArgument: Bool) -> Vector {
+  /// `oneStepReduction`: see `fastExpReduced`.
+  @inline(__always) static func fastExpScaleF(_ x: Vector, anyArgument: Bool, oneStepReduction: Bool = false) -> Vector {
     let xc = max(anyArgument ? min(x, Vector(repeating: 89)) : x, Vector(repeating: -104))
-    let (_, n, er) = fastExpReduced(xc)
+    let (_, n, er) = fastExpReduced(xc, oneStepReduction: oneStepReduction)
     return softmaxkernels_scalef_f16(er, n)
   }
   @inline(__always) static func load(_ p: UnsafePointer<Scalar>, count: Int, padding: Scalar) -> Vector {

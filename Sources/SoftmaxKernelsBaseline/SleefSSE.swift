@@ -28,6 +28,7 @@ enum FastSSEFloat: VectorMath {
   static var inlinesExp: Bool { true }
   @inline(__always) static func exp(_ x: Vector) -> Vector { fastExp(x) }
   @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
+  @inline(__always) static func expOneStepReduced(_ x: Vector) -> Vector { fastExp(x, oneStepReduction: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEFloat.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEFloat.log1p(x) }
 }

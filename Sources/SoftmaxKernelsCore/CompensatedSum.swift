@@ -146,25 +146,28 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   /// Adds exp(x_j - m) for `n` elements, computing each group of 8 vectors in registers (for an
   /// inlined exp; when `grouped`, a tree of depth 3 then one compensated add, as `add` does, and
   /// one group of 4 before the single vectors; otherwise each vector is added compensated and
-  /// its exp corrects the rounding of x - m), and stores the values to `y` when given.
+  /// its exp corrects the rounding of x - m), and stores the values to `y` when given. The
+  /// grouped loop prefetches `x` `ahead` bytes on (`VectorMath.prefetchDistance`).
   @inlinable @inline(__always)
   public mutating func addExp<M: VectorMath>(
     of x: UnsafePointer<V.Scalar>, count n: Int, minus m: V.Scalar,
-    storingTo y: UnsafeMutablePointer<V.Scalar>?, grouped: Bool = true, using _: M.Type
+    storingTo y: UnsafeMutablePointer<V.Scalar>?, grouped: Bool = true, prefetchingAhead ahead: Int,
+    using _: M.Type
   ) where M.Vector == V {
     let w = V.scalarCount
     let mv = V(repeating: m)
     @inline(__always) func e(_ k: Int) -> V {
-      let v = grouped ? M.exp(M.load(x + k) - mv) : M.expOfDifference(M.load(x + k), mv)
+      let v = grouped ? M.expOneStepReduced(M.load(x + k) - mv) : M.expOfDifference(M.load(x + k), mv)
       if let y { M.store(v, to: y + k) }
       return v
     }
     var i = 0
     while grouped && i &+ 8 &* w <= n {
-      // Bring the next chunk's lines in while this one computes (its max pass then hits cache).
-      let ahead = UnsafeRawPointer(x + i) + M.chunkBytes
+      // Bring the lines `ahead` bytes on in while this group computes (the max pass of a chunk
+      // to come then hits cache).
+      let next = UnsafeRawPointer(x + i) + ahead
       for k in stride(from: 0, to: 8 &* w &* MemoryLayout<V.Scalar>.stride, by: 64) {
-        softmaxkernels_prefetch(ahead + k)
+        softmaxkernels_prefetch(next + k)
       }
       let g0 = (e(i) + e(i &+ w)) + (e(i &+ 2 &* w) + e(i &+ 3 &* w))
       let g1 = (e(i &+ 4 &* w) + e(i &+ 5 &* w)) + (e(i &+ 6 &* w) + e(i &+ 7 &* w))
@@ -181,7 +184,7 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
     }
     if i < n {
       let tail = M.load(x + i, count: n &- i, padding: -.infinity)
-      let v = grouped ? M.exp(tail - mv) : M.expOfDifference(tail, mv)
+      let v = grouped ? M.expOneStepReduced(tail - mv) : M.expOfDifference(tail, mv)
       if let y { M.store(v, to: y + i, count: n &- i) }
       b.add(v)
     }

@@ -210,7 +210,7 @@ extension VectorMath {
     let m = rowMax(x, count: n)
     guard m.isFinite, abs(m) >= nearLeastNormal else { return nil }
     let xt = x[t]
-    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g)
+    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g, rowLength: n)
     guard !excess.isNaN else {  // a NaN in the row
       fill(g, count: n, with: .nan)
       return .nan

@@ -18,9 +18,12 @@
 
 extension VectorMath where Scalar == Float {
   /// e^x per lane for x <= 43 (not checked), about 1 ulp, inlined (fast mode's kernels).
+  /// `oneStepReduction`: see `fastExpReduced`.
   @inlinable @inline(__always)
-  public static func fastExp(_ x: Vector) -> Vector {
-    fastExpCore(x, clampedTo: nil, bias: Vector(repeating: 64), unbias: Vector(repeating: 0x1p-64))
+  public static func fastExp(_ x: Vector, oneStepReduction: Bool = false) -> Vector {
+    fastExpCore(
+      x, clampedTo: nil, bias: Vector(repeating: 64), unbias: Vector(repeating: 0x1p-64),
+      oneStepReduction: oneStepReduction)
   }
 
   /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
@@ -34,11 +37,13 @@ extension VectorMath where Scalar == Float {
   /// e^r * 2^(n + bias) * unbias with x = n ln 2 + r, x clamped to `clampedTo` if given (2^(n + bias)
   /// must stay a normal number), 0 below ln of the least subnormal.
   @inlinable @inline(__always)
-  static func fastExpCore(_ x: Vector, clampedTo hi: Float?, bias: Vector, unbias: Vector) -> Vector {
+  static func fastExpCore(
+    _ x: Vector, clampedTo hi: Float?, bias: Vector, unbias: Vector, oneStepReduction: Bool = false
+  ) -> Vector {
     let lo = Vector(repeating: -104)  // below ln(2^-150): 0
     // Lanes below `lo` (and -inf) compute garbage that `zero` then clears to 0.
     let xc = hi.map { min(x, Vector(repeating: $0)) } ?? x
-    let (t, _, er) = fastExpReduced(xc)
+    let (t, _, er) = fastExpReduced(xc, oneStepReduction: oneStepReduction)
     let scaled = (er * twoToThe(t + bias)) * unbias
     return zero(scaled, whereBelow: x, lo)
   }
@@ -46,13 +51,23 @@ extension VectorMath where Scalar == Float {
   /// The argument reduction and polynomial of the fast exp, for a finite `xc` in its range:
   /// x = n ln 2 + r with n = round(x / ln 2) (|r| <= ln 2 / 2), returned as t = n + magic (the
   /// bits `twoToThe` reads), n itself, and e^r. The backend then applies 2^n.
+  ///
+  /// r takes two FMAs with ln 2 split as hi + lo (Cody-Waite), so it is exact to a few units of
+  /// its own last place. With `oneStepReduction` it takes one, r = x - n fl(ln 2): fl(ln 2) is
+  /// 1.9e-9 above ln 2, so e^x gains a relative error of up to |n| 1.9e-9 = |x| 2.75e-9
+  /// (0.023 |x| ulp(1)), one FMA fewer in a loop bound by FMAs (`VectorMath.expOneStepReduced`).
   @inlinable @inline(__always)
-  public static func fastExpReduced(_ xc: Vector) -> (t: Vector, n: Vector, er: Vector) {
+  public static func fastExpReduced(_ xc: Vector, oneStepReduction: Bool = false) -> (t: Vector, n: Vector, er: Vector) {
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23
     let t = multiplyAdd(xc, Vector(repeating: 1.442_695_04), magic)
     let n = t - magic
-    var r = multiplyAdd(n, Vector(repeating: -0.693_359_375), xc)
-    r = multiplyAdd(n, Vector(repeating: 2.121_944_4e-4), r)
+    var r: Vector
+    if oneStepReduction {
+      r = multiplyAdd(n, Vector(repeating: -0.693_147_18), xc)
+    } else {
+      r = multiplyAdd(n, Vector(repeating: -0.693_359_375), xc)
+      r = multiplyAdd(n, Vector(repeating: 2.121_944_4e-4), r)
+    }
     // e^r = 1 + r (1 + r (c2 + r (c3 + r (c4 + r (c5 + r c6))))), Horner with one FMA per
     // degree: coefficients fitted for least maximum relative error on |r| <= ln 2 / 2 (3.1e-9
     // before rounding them to Float; `scripts/fit-fast-exp.py float` refits and checks them).

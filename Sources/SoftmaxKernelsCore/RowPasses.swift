@@ -36,7 +36,8 @@ extension VectorMath {
   /// `m` must be the row's finite maximum, so one term is exactly exp(0) = 1. Starting the
   /// compensated sum at -1 returns the sum of the other terms with *relative* accuracy, which
   /// `log1p` turns into a log-sum accurate to a few ulps of its own size even when it is tiny.
-  /// A NaN anywhere in the row makes the result NaN.
+  /// A NaN anywhere in the row makes the result NaN. `rowLength` is the length of the whole row
+  /// these `n` elements belong to (it sets the prefetch distance of the inlined exp loop).
   ///
   /// The row goes by 1 KiB blocks: exp of a block is written out (to `y`, or to a stack block),
   /// then summed while it is in L1. Keeping the exp calls and the sums in separate loops keeps
@@ -51,13 +52,16 @@ extension VectorMath {
   /// (`expOfDifference`), so the excess keeps its relative accuracy.
   @inlinable @inline(__always)
   public static func expSumMinusOne(
-    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?
+    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?,
+    rowLength: Int
   ) -> Scalar {
     var sums = BlockSums<Vector>()
     let b = expBlockCount
     let grouped = abs(m) >= 4
     if inlinesExp {
-      sums.addExp(of: x, count: n, minus: m, storingTo: y, grouped: grouped, using: Self.self)
+      sums.addExp(
+        of: x, count: n, minus: m, storingTo: y, grouped: grouped,
+        prefetchingAhead: prefetchDistance(rowLength: rowLength), using: Self.self)
     } else if let y {
       var i = 0
       while i < n {

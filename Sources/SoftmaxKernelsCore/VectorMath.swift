@@ -16,6 +16,11 @@ public protocol VectorMath: SendableMetatype {
   static func exp(_ x: Vector) -> Vector
   /// e^x per lane for every x (overflow to +inf): `VectorExp`'s public exp. Defaults to `exp`.
   static func expAnyArgument(_ x: Vector) -> Vector
+  /// e^x per lane for x = x_j - m, m the max of a row with |m| >= 4, where SPEC's bounds leave
+  /// room for a relative error that grows with |x|: the grouped exp-sum (`BlockSums.addExp`).
+  /// The fast Float backends use `fastExp` with a one-step argument reduction there, which adds
+  /// at most |x| 2.75e-9 relative (0.023 |x| ulp(1)) for one FMA fewer. Defaults to `exp`.
+  static func expOneStepReduced(_ x: Vector) -> Vector
   /// ln(x) per lane, `log(0) = -inf`.
   static func log(_ x: Vector) -> Vector
   /// ln(1 + x) per lane, accurate for small x.
@@ -60,6 +65,8 @@ extension VectorMath {
   public static var inlinesExp: Bool { false }
   @inlinable @inline(__always)
   public static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
+  @inlinable @inline(__always)
+  public static func expOneStepReduced(_ x: Vector) -> Vector { exp(x) }
   @inlinable @inline(__always)
   public static func materialized(_ v: Vector) -> Vector { v }
   @inlinable @inline(__always)

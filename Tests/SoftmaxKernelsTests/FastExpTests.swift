@@ -67,6 +67,35 @@ struct FastExpTests {
     #expect(worstF <= 1 && worstD <= 1)
   }
 
+  /// The one-step reduction (`VectorMath.expOneStepReduced`, the grouped exp-sum of the fast
+  /// Float kernels) may add up to |x| 2.75e-9 relative: it must stay within
+  /// (0.9 + 0.025 |x|) ulp(1) relative on the normal range, which is well inside SPEC's
+  /// (|x_j - m| + 4) ulp(1) for softmax; below it that relative error (at most 3.5 ulp(1) of
+  /// results under 2^-126) and the final rounding stay within 4 subnormal ulps (SPEC allows
+  /// 2 leastNormalMagnitude, 2^24 of them); the special values are exact as with `fastExp`.
+  @Test("Float fastExp with the one-step reduction: within (0.9 + 0.025 |x|) ulp(1) relative on [-87, 0]")
+  func oneStepReduction() {
+    var worst = 0.0, worstSlope = 0.0, worstSub = Float(0)
+    for k in 0...200_000 {
+      let x = -87 * Float(k) / 200_000
+      let y = FastFloat4.fastExp(SIMD4(repeating: x), oneStepReduction: true)[0]
+      let exact = Double.libmExp(Double(x))
+      let relative = abs(Double(y) - exact) / exact / Double(Float.ulpOfOne)
+      worst = max(worst, relative - 0.025 * Double(abs(x)))
+      if x < -20 { worstSlope = max(worstSlope, relative / Double(abs(x))) }
+    }
+    for k in 0...20_000 {
+      let x = -87 - 16 * Float(k) / 20_000
+      let y = FastFloat4.fastExp(SIMD4(repeating: x), oneStepReduction: true)[0]
+      worstSub = max(worstSub, abs(y - Float(Double.libmExp(Double(x)))) / Float.leastNonzeroMagnitude)
+    }
+    print("fastExp one-step Float: worst relative error - 0.025 |x|: \(worst) ulp(1); per unit |x| beyond 20: \(worstSlope); below the normal range \(worstSub) subnormal ulps")
+    #expect(worst <= 0.9)
+    #expect(worstSub <= 4)
+    let special = FastFloat4.fastExp(SIMD4<Float>(0, -.infinity, .nan, -200), oneStepReduction: true)
+    #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0)
+  }
+
   @Test("fastExp: exp(0) = 1 exactly, exp(-inf) = 0 exactly, NaN stays NaN, underflow gives 0")
   func specialValues() {
     let f = FastFloat4.exp(SIMD4<Float>(0, -.infinity, .nan, -200))  // e^-200 < least subnormal
