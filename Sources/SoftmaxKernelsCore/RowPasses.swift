@@ -99,10 +99,14 @@ extension VectorMath {
     let e = exp(d)
     let t = d - x
     let err = (x - (d - t)) - (mv + t)
-    // Where x - m is -inf (x = -inf, or a difference past the range) err is NaN (inf - inf):
-    // clear those lanes back to exactly 0 with the backend's lane select (generic SIMD masks
-    // would be scalarized). A NaN x keeps its NaN.
-    return zero(multiplyAdd(e, err, e), whereBelow: d, Vector(repeating: -.greatestFiniteMagnitude))
+    // Where x - m is -inf (x = -inf, or a difference past the range) err is NaN (inf - inf), and
+    // where it is finite but huge (x and m near +-greatestFiniteMagnitude) d - x can round past
+    // the range, which makes err NaN too (found by FuzzForward: m = 3.4e38, x = 5.2e36). Below
+    // -2^16 every exp is exactly 0 (Float underflows below -104, Double below -746), so clear
+    // those lanes back to exactly 0 with the backend's lane select (generic SIMD masks would be
+    // scalarized). Above it |d| is small, d - x rounds to about -m, and err is finite. A NaN x
+    // keeps its NaN.
+    return zero(multiplyAdd(e, err, e), whereBelow: d, Vector(repeating: -0x1p16))
   }
 
   /// y_j = exp(x_j - m) for `n` elements; the tail goes through the same vector exp. `exact`

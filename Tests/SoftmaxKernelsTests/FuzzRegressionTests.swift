@@ -33,6 +33,34 @@ struct FuzzRegressionTests {
     }
   }
 
+  /// FuzzForward, Float, both modes: softmax of a 25-column row with max 3.4028235e38
+  /// (greatestFiniteMagnitude) beside 5.2439346e36 gave NaN everywhere. x - m rounded away from
+  /// zero by half an ulp of m, so the TwoSum's d - x rounded past the range to -inf and the
+  /// correction of that lane (whose exp is 0) became NaN. 3 ulp(m) / 2 is the smallest such x.
+  /// Row blocks, short rows and long rows; softmax, log-softmax, logsumexp and the loss.
+  @Test(arguments: KernelOptions.Mode.allCases)
+  func logitsNearTheTopOfTheRangeGiveNoNaN(mode: KernelOptions.Mode) throws {
+    try check(Float.self, mode: mode, extra: [24, 6.4672113e19, 5.2439257e36, 5.2439346e36, 497.9375])
+    try check(Double.self, mode: mode, extra: [24, 1e300])
+    func check<T: ReferenceScalar>(_: T.Type, mode: KernelOptions.Mode, extra: [T]) throws {
+      let top = T.greatestFiniteMagnitude
+      let pattern = [3 * top.ulp / 2, -.infinity, -top, 7 * top.ulp / 2] + extra
+      for cols in [2, 7, 25, 64, 100, 200, 3000, 9000] {
+        var row = (0..<cols).map { pattern[$0 % pattern.count] }
+        let at = (cols * 7) / 11
+        row[at] = top
+        try checkForwardKernels(Matrix(values: row + row, rows: 2, cols: cols), options: KernelOptions(mode: mode))
+        let label = (at + 1) % cols
+        let loss = try crossEntropy(logits: row, labels: [label], cols: cols, options: .init(mode: mode))
+        let o = Oracle.crossEntropy(
+          logits: row, rows: 1, cols: cols, labels: [label], settings: CrossEntropySettings(CrossEntropyOptions<T>()))
+        let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
+        let e = Accuracy.logScale(loss, oracle: o.losses[0], x: row[label], lse: lse)
+        #expect(e.passes, "\(T.self) \(mode) cols \(cols): loss \(loss) vs \(o.losses[0])")
+      }
+    }
+  }
+
   /// FuzzCrossEntropy, Float, fast mode: logits [-4.768662e-07, -10.5, -inf, -88.72], label 0 gave
   /// loss 2.7536098e-05 against 2.7536083e-05 exact, 8 ulp where SPEC allows 4: x - m = -10.5 +
   /// 4.8e-7 rounds by 4 ulp relative, and the loss is that tiny sum. Every row length takes one of
