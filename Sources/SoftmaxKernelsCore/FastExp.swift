@@ -1,7 +1,8 @@
 // The fast mode's exp: written on Swift SIMD types and inlined into the kernels, so the exp-sum
 // loops keep everything in registers instead of calling into libsleef for every vector.
 //
-//   e^x = 2^n * e^r,  n = round(x / ln 2),  r = x - n ln 2 (Cody-Waite: ln 2 = hi + lo, two FMAs)
+//   e^x = 2^n * e^r,  n = round(x / ln 2),  r = x - n ln 2 (Cody-Waite: ln 2 = hi + lo, two FMAs;
+//   one FMA with fl(ln 2) in the fast Float kernels' grouped exp-sum, see `fastExpReduced`)
 //   Float:  e^r by a degree-6 polynomial (Horner, 6 FMAs; minimax relative fit), |r| <= ln2 / 2
 //   Double: e^r by a degree-11 polynomial (Horner, 11 FMAs; minimax relative fit)
 //   n is rounded by adding 1.5 * 2^p (p = 23 or 52); 2^n is then built from the same bits, as
@@ -54,8 +55,9 @@ extension VectorMath where Scalar == Float {
   ///
   /// r takes two FMAs with ln 2 split as hi + lo (Cody-Waite), so it is exact to a few units of
   /// its own last place. With `oneStepReduction` it takes one, r = x - n fl(ln 2): fl(ln 2) is
-  /// 1.9e-9 above ln 2, so e^x gains a relative error of up to |n| 1.9e-9 = |x| 2.75e-9
-  /// (0.023 |x| ulp(1)), one FMA fewer in a loop bound by FMAs (`VectorMath.expOneStepReduced`).
+  /// 1.9e-9 above ln 2, so e^x gains a relative error of up to |n| 1.9e-9 <= (|x| + ln2/2)
+  /// 2.75e-9 (0.023 |x| ulp(1) + 0.008), one FMA fewer in a loop bound by FMAs
+  /// (`VectorMath.expOneStepReduced`).
   @inlinable @inline(__always)
   public static func fastExpReduced(_ xc: Vector, oneStepReduction: Bool = false) -> (t: Vector, n: Vector, er: Vector) {
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23

@@ -16,10 +16,13 @@ public protocol VectorMath: SendableMetatype {
   static func exp(_ x: Vector) -> Vector
   /// e^x per lane for every x (overflow to +inf): `VectorExp`'s public exp. Defaults to `exp`.
   static func expAnyArgument(_ x: Vector) -> Vector
-  /// e^x per lane for x = x_j - m, m the max of a row with |m| >= 4, where SPEC's bounds leave
-  /// room for a relative error that grows with |x|: the grouped exp-sum (`BlockSums.addExp`).
-  /// The fast Float backends use `fastExp` with a one-step argument reduction there, which adds
-  /// at most |x| 2.75e-9 relative (0.023 |x| ulp(1)) for one FMA fewer. Defaults to `exp`.
+  /// e^x per lane for x = x_j - m, m the max of a row or of one of its 8 KiB chunks with
+  /// |m| >= 4, where SPEC's bounds leave room for a relative error that grows with |x|: the
+  /// grouped exp-sum (`BlockSums.addExp`). (A chunk with m <= -4 may sit in a row whose max is
+  /// near 0: `LongRowTests.chunkMaxFarBelowTheRowMax` checks that case.) The fast Float backends use
+  /// `fastExp` with a one-step argument reduction there, which adds at most
+  /// (|x| + ln2/2) 2.75e-9 relative (0.023 |x| ulp(1) + 0.008) for one FMA fewer. Defaults to
+  /// `exp`.
   static func expOneStepReduced(_ x: Vector) -> Vector
   /// ln(x) per lane, `log(0) = -inf`.
   static func log(_ x: Vector) -> Vector
@@ -53,9 +56,9 @@ public protocol VectorMath: SendableMetatype {
   /// (0 * inf counts as 0).
   static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector
   /// `v` unchanged, but opaque to the optimizer: every lane is computed before it, as vectors.
-  /// `CompensatedSum.total` ends with it, since LLVM otherwise narrows a lane-folding tree whose
-  /// result is one lane into scalar and two-lane pieces (at 16 lanes, 3 times the instructions).
-  /// Defaults to `v`.
+  /// `CompensatedSum.total` passes both vectors of every fold step through it, since LLVM
+  /// otherwise narrows a lane-folding tree whose result is one lane into scalar and two-lane
+  /// pieces (at 16 lanes, 150 instructions instead of 60). Defaults to `v`.
   static func materialized(_ v: Vector) -> Vector
 }
 

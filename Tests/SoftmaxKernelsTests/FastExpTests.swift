@@ -75,21 +75,20 @@ struct FastExpTests {
   /// 2 leastNormalMagnitude, 2^24 of them); the special values are exact as with `fastExp`.
   @Test("Float fastExp with the one-step reduction: within (0.9 + 0.025 |x|) ulp(1) relative on [-87, 0]")
   func oneStepReduction() {
-    var worst = 0.0, worstSlope = 0.0, worstSub = Float(0)
+    var worst = 0.0, worstSub = Float(0)
     for k in 0...200_000 {
       let x = -87 * Float(k) / 200_000
       let y = FastFloat4.fastExp(SIMD4(repeating: x), oneStepReduction: true)[0]
       let exact = Double.libmExp(Double(x))
       let relative = abs(Double(y) - exact) / exact / Double(Float.ulpOfOne)
       worst = max(worst, relative - 0.025 * Double(abs(x)))
-      if x < -20 { worstSlope = max(worstSlope, relative / Double(abs(x))) }
     }
     for k in 0...20_000 {
-      let x = -87 - 16 * Float(k) / 20_000
+      let x = -87.34 - 16 * Float(k) / 20_000  // ln(2^-126) = -87.336: results below the normal range
       let y = FastFloat4.fastExp(SIMD4(repeating: x), oneStepReduction: true)[0]
       worstSub = max(worstSub, abs(y - Float(Double.libmExp(Double(x)))) / Float.leastNonzeroMagnitude)
     }
-    print("fastExp one-step Float: worst relative error - 0.025 |x|: \(worst) ulp(1); per unit |x| beyond 20: \(worstSlope); below the normal range \(worstSub) subnormal ulps")
+    print("fastExp one-step Float: worst relative error - 0.025 |x|: \(worst) ulp(1); below the normal range \(worstSub) subnormal ulps")
     #expect(worst <= 0.9)
     #expect(worstSub <= 4)
     let special = FastFloat4.fastExp(SIMD4<Float>(0, -.infinity, .nan, -200), oneStepReduction: true)
