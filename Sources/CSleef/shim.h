@@ -6,13 +6,15 @@
 
 #include <sleef.h>
 #include <stdint.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 /// Asks the CPU to bring the cache line holding `p` into cache for reading. Never faults, so it
 /// may point past the end of a buffer.
 static inline void softmaxkernels_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
 #if defined(__AVX512F__)
-#include <immintrin.h>
 // Lane operations for the AVX-512 backend. Swift's generic SIMD `addingProduct` and
 // `replacing(with:where:)` are lane loops that LLVM re-vectorizes only in 64-bit pieces at 512
 // bits (measured: the fast exp ran 7x slower than SLEEF's); these are one instruction or two.
@@ -65,7 +67,6 @@ static inline __m512d softmaxkernels_select_eq_d8(__m512d x, __m512d y, __m512d 
 #endif
 
 #if defined(__AVX__)
-#include <immintrin.h>
 /// v unchanged, but opaque to the optimizer (an empty asm that "modifies" v), so every lane of it
 /// is computed with vector instructions: `VectorMath.materialized`, 8 x Float.
 static inline __m256 softmaxkernels_materialize_f8(__m256 v) { __asm__("" : "+x"(v)); return v; }

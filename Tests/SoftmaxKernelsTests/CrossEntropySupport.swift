@@ -101,6 +101,21 @@ func recordingErrors(sourceLocation: SourceLocation = #_sourceLocation, _ body: 
   do { try body() } catch { Issue.record("unexpected error: \(error)", sourceLocation: sourceLocation) }
 }
 
+/// The class-label loss of the single row `row` (default options) against the oracle, within
+/// SPEC's log-scale bound (ulps of max(|x_label|, |lse|)).
+func expectRowLossWithinBound<T: ReferenceScalar>(
+  _ row: [T], label: Int, mode: KernelOptions.Mode, _ what: String,
+  sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+  let cols = row.count
+  let loss = try crossEntropy(logits: row, labels: [label], cols: cols, options: .init(mode: mode))
+  let o = Oracle.crossEntropy(
+    logits: row, rows: 1, cols: cols, labels: [label], settings: CrossEntropySettings(CrossEntropyOptions<T>()))
+  let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
+  let e = Accuracy.logScale(loss, oracle: o.losses[0], x: row[label], lse: lse)
+  #expect(e.passes, "\(T.self) \(mode) \(what): loss \(loss) vs \(o.losses[0]), \(e.error) ulp", sourceLocation: sourceLocation)
+}
+
 /// ulp of |v| in `T` (the least nonzero magnitude for 0, greatestFinite's for huge).
 func ulpOf<T: ReferenceScalar>(_ v: T.Wide, _: T.Type) -> T.Wide {
   let t = T(abs(v))
