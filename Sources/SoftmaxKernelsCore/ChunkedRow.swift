@@ -2,18 +2,21 @@
 //
 // A chunk (8 KiB) is small enough to stay in L1 between its two loops: its max, then
 // exp(x - m_c) with a compensated sum. Each chunk yields a `LogSumExpPartial` (m_c, e_c) with
-// e_c = sum exp(x - m_c) - 1, and partials merge exactly (`LogSumExpPartial.merged`):
-//   m = max(m_a, m_b),  e = e_a + (1 + e_b) exp(m_b - m_a)   when m_a >= m_b.
+// e_c = sum exp(x - m_c) - 1, added into the row's running partial (`LogSumExpPartial.adding`):
+//   m = max(m_a, m_c),  e = e_a + (1 + e_c) exp(m_c - m_a)   when m_a >= m_c,
+// with the running excess held as a double word and, when the max rises, the running sum rescaled
+// by a double-word exp, so the row's sum is as accurate after thousands of chunks as after one.
 // Long rows therefore cost one trip to L2/L3/DRAM for `x` instead of two (a separate max pass),
 // and the softmax output keeps its chunk-local scale until pass B fixes it with one factor per
 // chunk, exp(m_c - m) / (1 + e).
 
 /// The merged statistics of a row, or where it stopped being finite.
 @frozen
-public enum RowStatistics<Scalar> {
-  /// Every chunk had a finite max, or was fully masked: the row max `max` (-inf if every
-  /// entry is -inf) and `excess` = sum_j exp(x_j - max) - 1 (NaN if the row has a NaN).
-  case finite(max: Scalar, excess: Scalar)
+public enum RowStatistics<Scalar: BinaryFloatingPoint> {
+  /// Every chunk had a finite max, or was fully masked: the row's partial, with the row max
+  /// (-inf if every entry is -inf, then excess 0) and excess = sum_j exp(x_j - max) - 1 as a
+  /// double word (NaN if the row has a NaN).
+  case finite(LogSumExpPartial<Scalar>)
   /// The chunk starting at `from` has a +inf or is all NaN/-inf with a NaN: the row needs the
   /// `NonFiniteRow` path. Entries before `from` are finite or -inf; `excessIsNaN` tells whether
   /// they held a NaN.
@@ -55,7 +58,7 @@ extension VectorMath {
       let mc = rowMax(xc, count: len)
       if mc.isFinite {
         let ec = expSumMinusOne(xc, count: len, minus: mc, storingTo: y.map { $0 + start }, rowLength: n)
-        state = merge(state, LogSumExpPartial(max: mc, excess: ec))
+        state = add(chunk: LogSumExpPartial(max: mc, excess: ec), to: state)
       } else if mc == -.infinity && !containsNaN(xc, count: len) {
         if let y { fill(y + start, count: len, with: 0) }
       } else {
@@ -65,8 +68,9 @@ extension VectorMath {
       start &+= len
       c &+= 1
     }
-    // Fully masked: max -inf (the empty state's excess -1 is not used). A NaN: excess NaN.
-    return .finite(max: state.max, excess: state.max == -.infinity ? 0 : state.excess)
+    // Fully masked: max -inf (the empty state's excess -1 is not used). A NaN: max and excess
+    // NaN (the merge's rule).
+    return .finite(state.max == -.infinity ? LogSumExpPartial(max: -.infinity, excess: 0) : state)
   }
 
   /// Number of chunks of a row of `n` elements.

@@ -24,11 +24,11 @@ extension VectorMath {
     switch rowStatistics(xr, count: n, numeratorsTo: inPlace ? nil : yr, chunkMax: nil) {
     case .nonFinite:
       nonFiniteLogSoftmax(xr, count: n, to: yr)
-    case .finite(let m, let excess):
-      if m == -.infinity {
+    case .finite(let s):
+      if s.max == -.infinity {
         fill(yr, count: n, with: -.infinity)
       } else {
-        shift(xr, minus: m, minus: log1p(excessNearLeastNormal(xr, count: n, max: m, excess: excess)), count: n, to: yr)
+        shift(xr, minus: s.max, minus: log1p(excessNearLeastNormal(xr, count: n, max: s.max, excess: s.excess)), count: n, to: yr)
       }
     }
   }

@@ -6,8 +6,8 @@ extension VectorMath {
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
       return nonFiniteLogSumExp(x, count: n)
-    case .finite(let m, let excess):
-      return m == -.infinity ? -.infinity : m + log1p(excessNearLeastNormal(x, count: n, max: m, excess: excess))
+    case .finite(let s):
+      return s.max == -.infinity ? -.infinity : s.max + log1p(excessNearLeastNormal(x, count: n, max: s.max, excess: s.excess))
     }
   }
 

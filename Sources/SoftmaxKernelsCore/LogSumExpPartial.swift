@@ -2,7 +2,10 @@
 /// `lse = max + log1p(excess)` with `excess = sum_j exp(x_j - max) - 1`.
 ///
 /// Keeping the sum minus its max term (rather than the sum) keeps `log1p` accurate to a few ulps
-/// when one term dominates. Conventions for the non-finite cases:
+/// when one term dominates. The excess is carried as a double word (`excess + compensation`), so
+/// that merging many partials (the chunks of a long row, the shards of a vocabulary) rounds the
+/// running sum once per merge into the low word instead of into the sum. Conventions for the
+/// non-finite cases:
 ///   max = -inf            empty or fully masked slice (excess = -1, the empty sum)
 ///   max = +inf            k entries are +inf, excess = k - 1
 ///   max = NaN             the slice holds a NaN (excess NaN)
@@ -10,13 +13,17 @@
 public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// The slice's max.
   public var max: Scalar
-  /// sum_j exp(x_j - max) - 1.
+  /// sum_j exp(x_j - max) - 1, rounded.
   public var excess: Scalar
+  /// The rounding error of `excess` (0 unless the partial comes from merges): the excess is
+  /// `excess + compensation`.
+  public var compensation: Scalar
 
   @inlinable @inline(__always)
-  public init(max: Scalar, excess: Scalar) {
+  public init(max: Scalar, excess: Scalar, compensation: Scalar = 0) {
     self.max = max
     self.excess = excess
+    self.compensation = compensation
   }
 
   /// The state of an empty slice: max = -inf, sum = 0.
@@ -27,13 +34,40 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   @inlinable
   public var sum: Scalar { max.isFinite ? 1 + excess : (max == .infinity ? excess + 1 : (max.isNaN ? .nan : 0)) }
 
-  /// An exact merge (up to rounding of the rescaled sum): the state of the union of both slices.
-  ///
-  /// With M = max(a, b) and b the smaller: excess = excess_a + (1 + excess_b) * exp(b - M). Empty
-  /// and fully masked states are neutral; +inf counts add; NaN wins. Commutative, and associative
-  /// within a few ulps of the excess.
+  /// The sum 1 + excess + compensation as a double word (for a finite max).
+  @inlinable @inline(__always)
+  public var sumDoubleWord: DoubleWord<Scalar> {
+    var s = DoubleWord.twoSum(1, excess)
+    s.lo += compensation
+    return s
+  }
+
+  /// The state of the union of both slices: with M = max(a, b) and b the smaller,
+  /// excess = excess_a + (1 + excess_b) * exp(b - M), with exp(b - M) as a double word
+  /// (`DoubleWord.exp`), so the merge adds no error beyond one rounding of each partial's excess
+  /// into the low word. Any number of partials merged in any order then give the sum to within a
+  /// few ulps. Empty and fully masked states are neutral; +inf counts add; NaN wins. Commutative.
   @inlinable
   public func merged(with other: Self, expOfDifference: (Scalar, Scalar) -> Scalar) -> Self {
+    combined(with: other, expOfDifference: expOfDifference, exactFor: { _ in true })
+  }
+
+  /// `merged(with: chunk)` for the running state of a row read chunk by chunk (`rowStatistics`):
+  /// when the chunk's max is below the running max, its own term is rescaled with the backend's
+  /// exp (`expOfDifference`, a few ulps once per chunk, like every exp of the row); when it is
+  /// above, the running sum is rescaled with the double-word exp, so that a max rising from chunk
+  /// to chunk does not compound an exp error per chunk.
+  @inlinable @inline(__always)
+  public func adding(chunk: Self, expOfDifference: (Scalar, Scalar) -> Scalar) -> Self {
+    combined(with: chunk, expOfDifference: expOfDifference, exactFor: { $0 == 0 })
+  }
+
+  /// The merge; `exactFor(side)` tells whether the lower state (0: `self`, 1: `other`) is
+  /// rescaled by the double-word exp rather than by `expOfDifference`.
+  @inlinable @inline(__always)
+  func combined(
+    with other: Self, expOfDifference: (Scalar, Scalar) -> Scalar, exactFor: (Int) -> Bool
+  ) -> Self {
     if max.isNaN || other.max.isNaN || excess.isNaN || other.excess.isNaN { return Self(max: .nan, excess: .nan) }
     if max == -.infinity { return other }
     if other.max == -.infinity { return self }
@@ -42,11 +76,9 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
       return Self(max: .infinity, excess: k - 1)
     }
     // Both finite: rescale the smaller one. Ties pick the same order either way round.
-    let (hi, lo) = (max > other.max || (max == other.max && excess >= other.excess)) ? (self, other) : (other, self)
-    // exp(lo.max - hi.max) with the rounding of the difference put back (`expOfDifference`):
-    // the merge must not cost more accuracy than a single pass.
-    let scale = expOfDifference(lo.max, hi.max)
-    if abs(hi.max) < Scalar.nearLeastNormal && scale < Scalar.leastNormalMagnitude {
+    let selfIsHigher = max > other.max || (max == other.max && excess >= other.excess)
+    let (hi, lo) = selfIsHigher ? (self, other) : (other, self)
+    if abs(hi.max) < Scalar.nearLeastNormal && expOfDifference(lo.max, hi.max) < Scalar.leastNormalMagnitude {
       // A subnormal scale carries up to half a unit of error, which 1 + lo.excess multiplies
       // (found by FuzzShard: [0, -103 x 21] in Float split after 3 columns, 5.8 units where SPEC
       // allows 4). With hi.max that small, exp(lo.max - hi.max) = exp(lo.max) to within
@@ -54,9 +86,24 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
       // (as in `rescaledExcess`).
       let c = Scalar.subnormalShift
       let term = ((1 + lo.excess) * expOfDifference(lo.max, -c)) * expOfDifference(-c, 0)
-      return Self(max: hi.max, excess: hi.excess + term)
+      return Self(max: hi.max, excess: hi.excess + term, compensation: hi.compensation)
     }
-    return Self(max: hi.max, excess: hi.excess + (1 + lo.excess) * scale)
+    // e^(lo.max - hi.max), the difference rounded and its error (`expOfDifference` puts the
+    // error back too: the merge must not cost more accuracy than a single pass).
+    let scale: DoubleWord<Scalar>
+    if exactFor(selfIsHigher ? 1 : 0) {
+      let d = DoubleWord.twoSum(lo.max, -hi.max)
+      scale = DoubleWord.exp(d.hi, low: d.lo)
+    } else {
+      scale = DoubleWord(expOfDifference(lo.max, hi.max))
+    }
+    // hi.excess + (1 + lo.excess) * scale, every product and sum error kept in the low word.
+    let p = DoubleWord.twoProduct(lo.excess, scale.hi)
+    let s1 = DoubleWord.twoSum(hi.excess, scale.hi)
+    let s2 = DoubleWord.twoSum(s1.hi, p.hi)
+    let low = hi.compensation + s1.lo + s2.lo + p.lo + scale.lo + lo.excess * scale.lo + lo.compensation * scale.hi
+    let total = DoubleWord.twoSum(s2.hi, low)
+    return Self(max: hi.max, excess: total.hi, compensation: total.lo)
   }
 }
 
@@ -71,10 +118,12 @@ extension VectorMath {
       case .masked: return .empty
       case .positiveInfinity(let k): return LogSumExpPartial(max: .infinity, excess: Scalar(k - 1))
       }
-    case .finite(let m, let excess):
-      if m == -.infinity { return .empty }
+    case .finite(let s):
+      if s.max == -.infinity { return .empty }
       // rowMax skips NaN, the sum does not: a NaN slice is marked in `max` so that no merge hides it.
-      return LogSumExpPartial(max: excess.isNaN ? .nan : m, excess: excessNearLeastNormal(x, count: n, max: m, excess: excess))
+      if s.excess.isNaN { return LogSumExpPartial(max: .nan, excess: .nan) }
+      let excess = excessNearLeastNormal(x, count: n, max: s.max, excess: s.excess)
+      return excess == s.excess ? s : LogSumExpPartial(max: s.max, excess: excess)
     }
   }
 
@@ -90,10 +139,16 @@ extension VectorMath {
     for r in 0..<x.rows { out[r] = logSumExpPartial(x.row(r), count: x.cols) }
   }
 
-  /// `a` merged with `b`, rescaling with this backend's exp.
+  /// `a` merged with `b` (`LogSumExpPartial.merged`), with this backend's exp.
   @inlinable @inline(__always)
   public static func merge(_ a: LogSumExpPartial<Scalar>, _ b: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
     a.merged(with: b, expOfDifference: { expOfDifference(Vector(repeating: $0), Vector(repeating: $1))[0] })
+  }
+
+  /// The running state of a row with one more chunk (`LogSumExpPartial.adding(chunk:)`).
+  @inlinable @inline(__always)
+  public static func add(chunk c: LogSumExpPartial<Scalar>, to running: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
+    running.adding(chunk: c, expOfDifference: { expOfDifference(Vector(repeating: $0), Vector(repeating: $1))[0] })
   }
 }
 

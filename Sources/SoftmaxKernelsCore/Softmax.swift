@@ -2,7 +2,7 @@ extension VectorMath {
   /// Row-wise softmax: y_j = exp(x_j - m) / sum_k exp(x_k - m), m = max_k x_k.
   ///
   /// Pass A (`rowStatistics`) reads the row once, leaving exp(x_j - m_c) in `y` chunk by chunk;
-  /// pass B scales each chunk by exp(m_c - m) / sum (exactly 1/sum for the chunk holding the max,
+  /// pass B scales each chunk by exp(m_c - m) / sum (1/sum for the chunk holding the max,
   /// so rows of up to one chunk are plain max / exp-sum / scale). Rows of fewer than 8 vectors
   /// go `width` at a time (`RowBlock`). `x` and `y` may be the same memory (in place). Rows with
   /// a +inf, a NaN or only -inf follow `NonFiniteRow`.
@@ -34,20 +34,23 @@ extension VectorMath {
         fill(y, count: from, with: 0)
         nonFiniteSoftmax(rest, x + from, count: n &- from, to: y + from)
       }
-    case .finite(let m, let excess):
+    case .finite(let state):
+      let m = state.max
       if m == -.infinity { return }  // fully masked: pass A wrote zeros
-      if excess.isNaN {
+      if state.excess.isNaN {
         fill(y, count: n, with: .nan)
         return
       }
-      let inverse = 1 / (1 + excess)
+      // Each chunk's factor exp(m_c - m) / sum, the division by the double-word sum rounded once.
+      let sum = state.sumDoubleWord
+      let inverse = sum.reciprocal
       let size = chunkCount
       var start = 0, c = 0
       while start < n {
         let len = Swift.min(size, n &- start)
         let mc = chunkMax[c]
         if mc != -.infinity {
-          let factor = mc == m ? inverse : exp(mc - m) * inverse
+          let factor = mc == m ? inverse : sum.dividing(expOfDifference(Vector(repeating: mc), Vector(repeating: m))[0])
           scale(y + start, by: factor, count: len, to: y + start)
         }
         start &+= len
