@@ -24,10 +24,11 @@ struct ForwardHarness<T: FuzzScalar> {
     // `threads` splits the rows, so the calls run on one thread whatever `threads` says (checked
     // too); the row split itself is covered by the ThreadSanitizer run and the bit-identical
     // threads test.
-    let cols = input.cols()
+    // Rows of many chunks (`cols(manyChunks:)`) do split over 2 threads.
+    let cols = input.cols(manyChunks: true)
     let rows = input.int(0...(cols < 64 ? 19 : 4))
     let inPad = input.int(0...3), outPad = input.int(0...3)
-    let x = input.scalars(T.self, count: rows * cols)
+    let x = input.drifting(input.scalars(T.self, count: rows * cols), cols: cols)
     let allowed: [Defect] = form == .array ? [.negativeCols, .badThreads]
       : [.negativeRows, .negativeCols, .strideTooSmall, .inputTooSmall, .outputTooSmall, .badThreads]
         + (form == .outOfPlace && op != .logSumExp && op != .states ? [.overlap] : [])

@@ -14,10 +14,10 @@ public func fuzzShard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 struct ShardHarness<T: FuzzScalar> {
   static func run(_ input: inout FuzzInput) {
-    let rows = input.int(0...4), total = input.cols(), pad = input.int(0...3)
+    let rows = input.int(0...4), total = input.cols(manyChunks: true), pad = input.int(0...3)
     let o = input.crossEntropyOptions(T.self, cols: total)
     let scale = input.gradientScale(T.self)
-    let x = input.scalars(T.self, count: rows * total)
+    let x = input.drifting(input.scalars(T.self, count: rows * total), cols: total)
     var labels = input.labels(rows: rows, cols: total, options: o)
     // Shard boundaries: 0 = b0 <= b1 <= ... <= total.
     var bounds = [0] + (0..<input.int(0...3)).map { _ in input.int(0...total) }.sorted() + [total]

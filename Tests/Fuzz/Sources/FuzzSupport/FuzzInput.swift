@@ -119,14 +119,42 @@ public struct FuzzInput {
   /// test run: the row split does not change what a row computes). With FUZZ_ROWS=short in the
   /// environment only the short ones, with FUZZ_ROWS=long only the long ones: a long row costs
   /// milliseconds in the Float80 oracle, so a campaign can run them as a separate pass.
+  ///
+  /// With `manyChunks`, about one long row in 64 is a row of many chunks instead:
+  /// 32768...261920 columns (16 to 128 Float chunks, 32 to 256 Double ones), which the harness
+  /// fills with `drifting` so that the chunk maxima move. (The long lengths keep their old
+  /// mapping below that top 1/64 of the two length bytes, so saved inputs mean what they meant.)
   @inlinable
-  public mutating func cols() -> Int {
+  public mutating func cols(manyChunks: Bool = false) -> Int {
     let long = chance(4)
     switch Self.rowLengths {
-    case .mixed: return long ? int(257...4_500) : int(0...70)
+    case .mixed: return long ? longCols(manyChunks: manyChunks) : int(0...70)
     case .short: return int(0...70)
-    case .long: return int(257...4_500)
+    case .long: return longCols(manyChunks: manyChunks)
     }
+  }
+
+  /// 257...4500 columns from two bytes, or with `manyChunks` and those bytes >= 0xFC00 a row of
+  /// many chunks (see `cols`).
+  @inlinable
+  mutating func longCols(manyChunks: Bool) -> Int {
+    let raw = bits(2)
+    if manyChunks && raw >= 0xFC00 { return Self.manyChunkCols.lowerBound + Int(raw & 0x3FF) * 224 }
+    return 257 + Int(raw % 4244)
+  }
+
+  /// The lengths of the many-chunk rows.
+  public static let manyChunkCols = 32768...(32768 + 1023 * 224)
+
+  /// `x` (rows of `cols` logits from `scalars`, a pattern of up to 256 values repeated) with a
+  /// drift added when the rows have many chunks: x_j + d * (j / 256) with d in [-2, 2) from one
+  /// byte, so a row's max rises (or falls) from chunk to chunk, the case where the chunks' sum
+  /// must not lose accuracy. Rows of other lengths come back unchanged, reading nothing.
+  @inlinable
+  public mutating func drifting<T: FuzzScalar>(_ x: [T], cols: Int) -> [T] {
+    guard cols >= Self.manyChunkCols.lowerBound else { return x }
+    let d = T(Int8(bitPattern: byte())) / 64
+    return x.enumerated().map { k, v in v + d * T((k % cols) / 256) }
   }
 
   /// Which row lengths `cols()` draws.
