@@ -7,14 +7,17 @@ import SoftmaxKernelsCore
 ///     M = max(m1, m2),   sum = sum1 * exp(m1 - M) + sum2 * exp(m2 - M)
 ///
 /// so shards of a row computed anywhere, merged in any order, give the row's logsumexp within a few
-/// ulps. An empty or fully masked slice is `.empty` (max -inf, sum 0) and is neutral; a slice with
-/// k +inf entries has max +inf and sum k; a NaN slice has max NaN and poisons every merge.
+/// ulps. The state carries its excess in two words and rescales with a double-word exp, so the sum
+/// (and the softmax that `crossEntropyShard` derives from it) stays as accurate after a thousand
+/// merges, in any order, as after one. An empty or fully masked slice is `.empty` (max -inf,
+/// sum 0) and is neutral; a slice with k +inf entries has max +inf and sum k; a NaN slice has max
+/// NaN and poisons every merge.
 public struct LogSumExpState<T: SoftmaxScalar>: Sendable {
   @usableFromInline var partial: LogSumExpPartial<T>
 
   /// The slice's maximum.
   public var max: T { partial.max }
-  /// sum_j exp(x_j - max) - 1.
+  /// sum_j exp(x_j - max) - 1 (rounded; the state keeps its rounding error as well).
   public var excess: T { partial.excess }
   /// sum_j exp(x_j - max) (0 for an empty slice, k for k +inf entries).
   public var sum: T { partial.sum }
