@@ -9,10 +9,12 @@ import Testing
 /// log-softmax, logsumexp, the class-label and probability-target losses and their fused gradients,
 /// and the sharded gradient. The oracle's sum is compensated in the wide type (`LongRowOracle`).
 ///
-/// Rows: N(0, s) logits for s = 1, 3, 30 (two seeds each; one at 2^22 and in reduced runs), rising ramps (the max grows in every
-/// chunk: shallow, where the earlier chunks hold most of the sum, and steep), and a random row
-/// whose max sits in the last chunk. The longest rows run in release builds on native CPUs only
-/// (`LongRowLengths`): a debug build, or the suite under qemu or a sanitizer, checks 2^18.
+/// Rows: N(0, s) logits for s = 1, 3, 30 (two seeds each; one at 2^22 and in reduced runs);
+/// rising ramps, noisy (shallow, where the earlier chunks hold most of the sum, and steep) and
+/// smooth (the max rises in every chunk and every shard, so every merge rescales the running sum:
+/// the case the double-word exp is for); and a random row whose max sits in the last chunk. The
+/// longest rows run in release builds on native CPUs only (`LongRowLengths`): a debug build, or
+/// the suite under qemu or a sanitizer, checks 2^18.
 @Suite("Accuracy at any row length")
 struct LongRowBoundTests {
   @Test("Float: N(0, s) rows", arguments: LongRowLengths.lengths)
@@ -65,22 +67,23 @@ enum LongRowLengths {
 enum LongRow {
   enum Shape: CustomStringConvertible {
     case normal(scale: Double)
-    /// x_j = rise * j / n plus N(0, 0.5) noise: the max grows from chunk to chunk.
-    case ramp(rise: Double)
+    /// x_j = rise * j / n plus N(0, noise) noise: the max grows from chunk to chunk (without
+    /// noise, in every chunk and every shard, so each merge rescales the running sum).
+    case ramp(rise: Double, noise: Double)
     /// N(0, 1) with the max (+3 above the rest) in the last element.
     case maxInLastChunk
 
-    static let structured: [Shape] = [.ramp(rise: 8), .ramp(rise: 2000), .maxInLastChunk]
+    static let structured: [Shape] = [.ramp(rise: 8, noise: 0.5), .ramp(rise: 1, noise: 0), .ramp(rise: 2000, noise: 0.5), .maxInLastChunk]
 
     var isSteep: Bool {
-      if case .ramp(let r) = self { return r > 100 }
+      if case .ramp(let r, _) = self { return r > 100 }
       return false
     }
 
     var description: String {
       switch self {
       case .normal(let s): return "N(0, \(s))"
-      case .ramp(let r): return "ramp rising by \(r)"
+      case .ramp(let r, let noise): return "ramp rising by \(r), noise \(noise)"
       case .maxInLastChunk: return "max in the last chunk"
       }
     }
@@ -112,8 +115,8 @@ enum LongRow {
     switch shape {
     case .normal(let s):
       return (0..<n).map { _ in T(g.normal() * s) }
-    case .ramp(let rise):
-      return (0..<n).map { j in T(rise * Double(j) / Double(n) + 0.5 * g.normal()) }
+    case .ramp(let rise, let noise):
+      return (0..<n).map { j in T(rise * Double(j) / Double(n) + (noise == 0 ? 0 : noise * g.normal())) }
     case .maxInLastChunk:
       var x = (0..<n).map { _ in T(g.normal()) }
       x[n - 1] = x.max()! + 3
