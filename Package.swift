@@ -15,10 +15,12 @@
 //   SoftmaxBench            the `softmax-bench` report run by `scripts/bench` (not a product).
 import PackageDescription
 
-/// `-O` for the kernel backends in debug builds too. SwiftPM builds dependencies in the consumer's
-/// configuration, and `swift build` / `swift run` / `swift test` default to debug, where the
-/// generic SIMD kernels left unspecialized ran about 500x slower than in release (README, "What a
-/// debug build costs"). Release builds already get `-O`, so their code does not change.
+/// `-O` for the kernel modules (the Core and the three backends) in debug builds too. SwiftPM
+/// builds dependencies in the consumer's configuration, and `swift build` / `swift run` /
+/// `swift test` default to debug, where the generic SIMD kernels ran 160-1700x slower than in
+/// release (README, "What a debug build costs"). The Core as well: its `@inlinable` bodies reach
+/// the backends as compiled, and at -Onone they kept dynamic exclusivity checks in hot loops.
+/// Release builds already get `-O`, so their code does not change.
 /// `SOFTMAXKERNELS_UNOPTIMIZED_KERNELS=1` in the environment leaves them at `-Onone` in debug,
 /// with the standard library's debug-only checks and `assert`s; `scripts/test` runs its debug
 /// suite that way.
