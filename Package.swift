@@ -15,6 +15,18 @@
 //   SoftmaxBench            the `softmax-bench` report run by `scripts/bench` (not a product).
 import PackageDescription
 
+/// `-O` for the kernel modules (the Core and the three backends) in debug builds too. SwiftPM
+/// builds dependencies in the consumer's configuration, and `swift build` / `swift run` /
+/// `swift test` default to debug, where the generic SIMD kernels ran 160-1700x slower than in
+/// release (README, "What a debug build costs"). The Core as well: its `@inlinable` bodies reach
+/// the backends as compiled, and at -Onone they kept dynamic exclusivity checks in hot loops.
+/// Release builds already get `-O`, so their code does not change.
+/// `SOFTMAXKERNELS_UNOPTIMIZED_KERNELS=1` in the environment leaves them at `-Onone` in debug,
+/// with the standard library's debug-only checks and `assert`s; `scripts/test` runs its debug
+/// suite that way.
+let optimizedInDebug: [SwiftSetting] =
+  Context.environment["SOFTMAXKERNELS_UNOPTIMIZED_KERNELS"] == "1" ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 /// Flags for the AVX2 backend only. The public module never gets them, so a CPU without AVX2
 /// never executes an AVX instruction: `SoftmaxKernels` checks CPUID before calling this backend.
 let avx2Flags: [SwiftSetting] = [
@@ -49,20 +61,21 @@ let package = Package(
       pkgConfig: "sleef",
       providers: [.apt(["libsleef-dev"])]
     ),
-    .target(name: "SoftmaxKernelsCore", dependencies: ["CSleef"]),
+    .target(name: "SoftmaxKernelsCore", dependencies: ["CSleef"], swiftSettings: optimizedInDebug),
     .target(
       name: "SoftmaxKernelsAVX2",
       dependencies: ["SoftmaxKernelsCore", "CSleef"],
-      swiftSettings: avx2Flags
+      swiftSettings: avx2Flags + optimizedInDebug
     ),
     .target(
       name: "SoftmaxKernelsAVX512",
       dependencies: ["SoftmaxKernelsCore", "CSleef"],
-      swiftSettings: avx512Flags
+      swiftSettings: avx512Flags + optimizedInDebug
     ),
     .target(
       name: "SoftmaxKernelsBaseline",
-      dependencies: ["SoftmaxKernelsCore", "CSleef"]
+      dependencies: ["SoftmaxKernelsCore", "CSleef"],
+      swiftSettings: optimizedInDebug
     ),
     .target(
       name: "SoftmaxKernels",
