@@ -173,6 +173,12 @@ func checkForwardKernels<T: ReferenceScalar>(
         if !rowHasNaN && !(y <= 0) { note("log-softmax \(name) > 0 or NaN at \(r),\(j): \(y)") }
       }
       if rowHasNaN && !(sm[ks].isNaN && lsm[ks].isNaN) { note("NaN row \(r) not NaN at \(j)") }
+      // SPEC: a masked class gets exactly +0 and -inf, as does every finite entry of a row with
+      // a +inf (the accuracy bounds above let 2 leastNormalMagnitude through: not here).
+      if !rowHasNaN && (x == -.infinity || (rowMax == .infinity && x != .infinity)) {
+        if !(sm[ks] == 0 && sm[ks].sign == .plus) { note("softmax at \(r),\(j) x=\(x) not exactly +0: \(sm[ks])") }
+        if lsm[ks] != -.infinity { note("log-softmax at \(r),\(j) x=\(x) not exactly -inf: \(lsm[ks])") }
+      }
     }
     for j in cols..<(cols + outPad) {
       let ks = r * (cols + outPad) + j
