@@ -31,6 +31,46 @@ struct SoftmaxBackwardTests {
           }
         }
       }
+      // Strided (padded rows, a different stride for y, dy and dx) and in place over y: both
+      // must equal the packed out-of-place result bit for bit, and leave the padding alone.
+      let (ys, dys, dxs) = (cols + cols % 3, cols + 1, cols + (cols + 2) % 4)
+      let sentinel = T(-12345.5)
+      var yPad = [T](repeating: sentinel, count: rows * ys), dyPad = [T](repeating: sentinel, count: rows * dys)
+      var dxPad = [T](repeating: sentinel, count: rows * dxs)
+      for r in 0..<rows {
+        for j in 0..<cols { (yPad[r * ys + j], dyPad[r * dys + j]) = (y[r * cols + j], dy[r * cols + j]) }
+      }
+      var overY = y
+      try yPad.withUnsafeBufferPointer { yb in
+        try dyPad.withUnsafeBufferPointer { dyb in
+          try dxPad.withUnsafeMutableBufferPointer { b in
+            if log {
+              try logSoftmaxBackward(output: yb, gradOutput: dyb, rows: rows, cols: cols, outputStride: ys, gradOutputStride: dys, into: b, gradInputStride: dxs)
+            } else {
+              try softmaxBackward(output: yb, gradOutput: dyb, rows: rows, cols: cols, outputStride: ys, gradOutputStride: dys, into: b, gradInputStride: dxs)
+            }
+          }
+        }
+      }
+      try dy.withUnsafeBufferPointer { dyb in
+        try overY.withUnsafeMutableBufferPointer { b in
+          if log {
+            try logSoftmaxBackward(output: UnsafeBufferPointer(b), gradOutput: dyb, rows: rows, cols: cols, into: b)
+          } else {
+            try softmaxBackward(output: UnsafeBufferPointer(b), gradOutput: dyb, rows: rows, cols: cols, into: b)
+          }
+        }
+      }
+      for r in 0..<rows {
+        for j in 0..<dxs where failures.count < 5 {
+          let v = dxPad[r * dxs + j]
+          if j < cols && !identical(v, dx[r * cols + j]) { failures.append("strided differs at \(r),\(j): \(v) vs \(dx[r * cols + j])") }
+          if j >= cols && v != sentinel { failures.append("stride padding written at \(r),\(j)") }
+        }
+        for j in 0..<cols where !identical(overY[r * cols + j], dx[r * cols + j]) && failures.count < 5 {
+          failures.append("in place over y differs at \(r),\(j): \(overY[r * cols + j]) vs \(dx[r * cols + j])")
+        }
+      }
       let ref = log ? Reference.logSoftmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols)
         : Reference.softmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols)
       let ora = log ? Oracle.logSoftmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols)
@@ -75,6 +115,19 @@ struct SoftmaxBackwardTests {
 
   @Test func adversarialDouble() async {
     await seededPropertyCheck(count: Self.cases, input: Rows.adversarial(Double.self, cols: 0...300)) { c in recordingErrors { try Self.check(c, seed: c.cols) } }
+  }
+
+  /// Rows by the block: 4...27 Float rows of up to 140 columns and 2...13 Double rows of up to
+  /// 72 (past 8 AVX-512 vectors), so whole row blocks, partial last blocks and adversarial rows
+  /// inside a block run.
+  @Test func rowBlocksFloat() async {
+    await seededPropertyCheck(count: 300, input: Rows.random(Float.self, rows: 4...27, cols: 1...140)) { c in try Self.check(c, seed: c.values.count) }
+    await seededPropertyCheck(count: 300, input: Rows.adversarial(Float.self, rows: 4...27, cols: 1...140)) { c in try Self.check(c, seed: c.cols) }
+  }
+
+  @Test func rowBlocksDouble() async {
+    await seededPropertyCheck(count: 300, input: Rows.random(Double.self, rows: 2...13, cols: 1...72)) { c in try Self.check(c, seed: c.values.count) }
+    await seededPropertyCheck(count: 300, input: Rows.adversarial(Double.self, rows: 2...13, cols: 1...72)) { c in try Self.check(c, seed: c.cols) }
   }
 
   /// The oracle's analytic backward formulas against central differences in the wide type: for

@@ -114,7 +114,7 @@ public struct FuzzInput {
     return (0..<count).map { pattern[$0 % pattern.count] }
   }
 
-  /// Columns: usually 0...70 (all tails of 8 Float / 4 Double lanes), sometimes a long row that
+  /// Columns: usually 0...70 (all tails of 8 Float / 4 Double lanes) or 71...256, sometimes a long row that
   /// spans several 8 KiB chunks (threads, which need 32768 elements each, are left to the TSan
   /// test run: the row split does not change what a row computes). With FUZZ_ROWS=short in the
   /// environment only the short ones, with FUZZ_ROWS=long only the long ones: a long row costs
@@ -123,11 +123,16 @@ public struct FuzzInput {
   public mutating func cols() -> Int {
     let long = chance(4)
     switch Self.rowLengths {
-    case .mixed: return long ? int(257...4_500) : int(0...70)
-    case .short: return int(0...70)
+    case .mixed: return long ? int(257...4_500) : short()
+    case .short: return short()
     case .long: return int(257...4_500)
     }
   }
+
+  /// A short row: usually 0...70 (every tail), one in eight 71...256 (up to 8 AVX-512 vectors,
+  /// the row blocks' limit, and past it).
+  @inlinable
+  public mutating func short() -> Int { chance(32) ? int(71...256) : int(0...70) }
 
   /// Which row lengths `cols()` draws.
   public enum RowLengths: Sendable { case short, long, mixed }
