@@ -7,13 +7,17 @@ extension Double: SoftmaxScalar {
   /// 8-wide AVX-512 kernels where the CPU has AVX-512, 4-wide AVX2 ones where it has AVX2 and FMA,
   /// 2-wide SSE ones otherwise (`InstructionSet.active`).
   public static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Double> {
-    mode == .accurate ? doubleKernels.accurate : doubleKernels.fast
+    let k = InstructionSet._testingOverride.map { doubleTables(for: min($0, InstructionSet.supported)) } ?? doubleKernels
+    return mode == .accurate ? k.accurate : k.fast
   }
 }
 
-private let doubleKernels: (accurate: KernelTable<Double>, fast: KernelTable<Double>) =
-  switch InstructionSet.active {
+private let doubleKernels = doubleTables(for: InstructionSet.active)
+
+private func doubleTables(for isa: InstructionSet) -> (accurate: KernelTable<Double>, fast: KernelTable<Double>) {
+  switch isa {
   case .avx512: (AVX512Backend.double, AVX512Backend.fastDouble)
   case .avx2: (AVX2Backend.double, AVX2Backend.fastDouble)
   case .baseline: (BaselineBackend.double, BaselineBackend.fastDouble)
   }
+}

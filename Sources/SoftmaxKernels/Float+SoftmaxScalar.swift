@@ -7,13 +7,17 @@ extension Float: SoftmaxScalar {
   /// 16-wide AVX-512 kernels where the CPU has AVX-512, 8-wide AVX2 ones where it has AVX2 and FMA,
   /// 4-wide SSE ones otherwise (`InstructionSet.active`).
   public static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Float> {
-    mode == .accurate ? floatKernels.accurate : floatKernels.fast
+    let k = InstructionSet._testingOverride.map { floatTables(for: min($0, InstructionSet.supported)) } ?? floatKernels
+    return mode == .accurate ? k.accurate : k.fast
   }
 }
 
-private let floatKernels: (accurate: KernelTable<Float>, fast: KernelTable<Float>) =
-  switch InstructionSet.active {
+private let floatKernels = floatTables(for: InstructionSet.active)
+
+private func floatTables(for isa: InstructionSet) -> (accurate: KernelTable<Float>, fast: KernelTable<Float>) {
+  switch isa {
   case .avx512: (AVX512Backend.float, AVX512Backend.fastFloat)
   case .avx2: (AVX2Backend.float, AVX2Backend.fastFloat)
   case .baseline: (BaselineBackend.float, BaselineBackend.fastFloat)
   }
+}

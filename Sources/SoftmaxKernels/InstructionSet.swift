@@ -52,3 +52,11 @@ public enum InstructionSet: String, Sendable, CaseIterable, Comparable {
   /// Orders by width: baseline < avx2 < avx512.
   public static func < (a: InstructionSet, b: InstructionSet) -> Bool { a.bytesPerVector < b.bytesPerVector }
 }
+
+extension InstructionSet {
+  /// For tests only (SPI, not API): while set on the current task, kernel calls use the kernels
+  /// of this instruction set instead of `active`, so one test process can cover every backend
+  /// the CPU runs (`$_testingOverride.withValue(.avx2) { ... }`). Ignored when the CPU does not
+  /// support it. Work split across threads (`KernelOptions.threads`) may not see it.
+  @_spi(Testing) @TaskLocal public static var _testingOverride: InstructionSet? = nil
+}

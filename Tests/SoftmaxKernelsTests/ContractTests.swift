@@ -2,18 +2,19 @@ import SoftmaxKernels
 import SoftmaxReference
 import Testing
 
-// One named test per line of SPEC.md's "Numerical semantics", each for Float and Double, on the
-// kernels the process dispatched to (scripts/test also runs them on the forced baseline path).
+// One named test per line of SPEC.md's "Numerical semantics", each for Float and Double, in both
+// modes on every backend the CPU runs (`.everyBackendAndMode`).
 
-/// Runs softmax, log-softmax and logsumexp on a packed matrix.
+/// Runs softmax, log-softmax and logsumexp on a packed matrix (in the mode of `TestMode`).
 func forward<T: SoftmaxScalar>(_ x: [T], cols: Int) throws -> (sm: [T], lsm: [T], lse: [T]) {
-  (try softmax(x, cols: cols), try logSoftmax(x, cols: cols), try logSumExp(x, cols: cols))
+  let o = TestMode.options
+  return (try softmax(x, cols: cols, options: o), try logSoftmax(x, cols: cols, options: o), try logSumExp(x, cols: cols, options: o))
 }
 
 /// Lengths that cover an all-tail row, a whole vector and body + tail for both widths.
 let contractLengths = [1, 3, 8, 13, 64, 1000]
 
-@Suite("Contract: SPEC numerical semantics")
+@Suite("Contract: SPEC numerical semantics", .everyBackendAndMode)
 struct ContractTests {
   @Test("finite inputs give softmax in [0, 1] summing to 1, log-softmax <= 0",
         arguments: contractLengths)
@@ -160,11 +161,11 @@ struct ContractTests {
           for j in 3000..<cols { x[j] = -.infinity }  // whole chunks masked
         }
         x[position] = special
-        let outOfPlace = try softmax(x, cols: cols)
+        let outOfPlace = try softmax(x, cols: cols, options: TestMode.options)
         var inPlace = x
-        try softmax(inPlace: &inPlace, cols: cols)
+        try softmax(inPlace: &inPlace, cols: cols, options: TestMode.options)
         #expect(zip(outOfPlace, inPlace).allSatisfy { identical($0, $1) })
-        let lsm = try logSoftmax(x, cols: cols)
+        let lsm = try logSoftmax(x, cols: cols, options: TestMode.options)
         if special == .infinity {
           #expect(outOfPlace[position] == 1 && outOfPlace.filter { $0 != 0 }.count == 1)
           #expect(lsm[position] == 0 && lsm.filter { $0 != -.infinity }.count == 1)

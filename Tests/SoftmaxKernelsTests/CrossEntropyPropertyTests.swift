@@ -10,34 +10,34 @@ struct CrossEntropyPropertyTests {
   static let cases = 1000
 
   @Test func labelsRandomFloat() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: false, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: false, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func labelsRandomDouble() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func labelsAdversarialFloat() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func labelsAdversarialDouble() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: true, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: true, labels: true)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func targetsRandomFloat() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: false, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: false, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func targetsRandomDouble() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func targetsAdversarialFloat() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 
   @Test func targetsAdversarialDouble() async {
-    await propertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: true, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
+    await seededPropertyCheck(count: Self.cases, input: CECases.make(Double.self, cols: 0...300, adversarial: true, labels: false)) { c in recordingErrors { try checkCrossEntropy(c) } }
   }
 }

@@ -28,14 +28,14 @@ struct CECase<T: ReferenceScalar>: CustomStringConvertible {
     case .probabilities(let p): t = "targets \(p.prefix(8))..."
     }
     return "\(logits) \(t) ignore=\(String(describing: o.ignoreIndex)) weights=\(o.classWeights.map { "\($0.prefix(6))..." } ?? "nil") "
-      + "eps=\(o.labelSmoothing) z=\(o.zLoss) \(o.reduction) scale=\(gradientScale)"
+      + "eps=\(o.labelSmoothing) z=\(o.zLoss) \(o.reduction) scale=\(gradientScale) \(o.mode)"
   }
 
   var settings: CrossEntropySettings<T> { CrossEntropySettings(options) }
 }
 
 enum CECases {
-  /// Random options: each option is on in about a third of the cases.
+  /// Random options: each option is on in about a third of the cases; fast mode in half of them.
   static func options<T: ReferenceScalar>(_: T.Type, cols: Int, _ d: inout Draw) -> CrossEntropyOptions<T> {
     var o = CrossEntropyOptions<T>()
     // (With no columns every label must be the ignore index, so there must be one.)
@@ -46,6 +46,7 @@ enum CECases {
     if d.chance(0.35) { o.labelSmoothing = [0, 1, T(d.double(0...1)), T(d.double(0...0.2))][d.int(0...3)] }
     if d.chance(0.3) { o.zLoss = [1e-4, 1e-2, T(d.double(0...1))][d.int(0...2)] }
     o.reduction = LossReduction.allCases[d.int(0...2)]
+    o.mode = d.chance(0.5) ? .fast : .accurate
     return o
   }
 
@@ -304,6 +305,11 @@ func checkCrossEntropy<T: ReferenceScalar>(
         if !(q <= 1) { note("\(name) gradient \(r),\(j) x=\(row[row.startIndex + j]): \(v) vs oracle \(ora.gradient[k]) (\(q)x budget \(budget))") }
       }
       if !identical(inPlace[k], grad[ks]) { note("in-place gradient \(r),\(j) differs: \(inPlace[k]) vs \(grad[ks])") }
+      // SPEC: a masked class with no target weight has gradient exactly 0, and a fully masked
+      // row's gradient is exactly 0 everywhere (no underflow slack).
+      if !rowNaN && row[row.startIndex + j] == -.infinity && (coef[j] == 0 || rowMax == -.infinity) && grad[ks] != 0 {
+        note("gradient of masked class \(r),\(j) not exactly 0: \(grad[ks])")
+      }
     }
     for j in cols..<(cols + pad) where grad[r * (cols + pad) + j] != sentinel { note("stride padding written at \(r),\(j)") }
   }

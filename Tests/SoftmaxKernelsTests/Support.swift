@@ -37,6 +37,9 @@ struct Draw {
 /// Kinds of adversarial rows.
 enum Adversary: CaseIterable {
   case huge, tiny, masked, fullyMasked, positiveInfinity, nan, constant, mixedExtremes
+  /// Ordinary values with one NaN, +inf or -inf, usually in the second half of the row: the
+  /// row's first chunks are clean, so in-place softmax has overwritten them when it meets it.
+  case lateSpecial
 }
 
 enum Rows {
@@ -50,17 +53,21 @@ enum Rows {
       let rows = d.int(rowRange), cols = d.int(colRange)
       let scale = [0.01, 1, 10, 100, 1e4][d.int(0...4)]
       let maskRate = d.chance(0.3) ? d.double(0...0.5) : 0
+      // Tails: in a third of the matrices, about 3% of the values are up to e^7 (1100) times
+      // larger than the (at most 3 x scale) bulk.
+      let tailRate = d.chance(0.3) ? 0.03 : 0
       var v = [T]()
       v.reserveCapacity(rows * cols)
       for _ in 0..<(rows * cols) {
-        v.append(d.chance(maskRate) ? -.infinity : T(d.gaussian(scale: scale)))
+        let tail = d.chance(tailRate) ? Double.libmExp(d.double(0...7)) : 1
+        v.append(d.chance(maskRate) ? -.infinity : T(d.gaussian(scale: scale) * tail))
       }
       return Matrix(values: v, rows: rows, cols: cols)
     }
   }
 
   /// Adversarial rows (each row its own kind): huge, tiny, masked, fully masked, +inf, NaN,
-  /// constant, mixed extremes.
+  /// constant, mixed extremes, one late special value.
   static func adversarial<T: ReferenceScalar>(_: T.Type, rows rowRange: ClosedRange<Int> = 1...3, cols colRange: ClosedRange<Int>)
     -> Generator<Matrix<T>, Shrink.None<Matrix<T>>>
   {
@@ -72,7 +79,12 @@ enum Rows {
       for _ in 0..<rows {
         let kind = Adversary.allCases[d.int(0...(Adversary.allCases.count - 1))]
         let constant = T(d.gaussian(scale: 1e3))
+        let start = v.count
         for _ in 0..<cols { v.append(element(kind, constant: constant, &d)) }
+        if kind == .lateSpecial && cols > 0 {
+          let at = d.chance(0.8) ? d.int((cols / 2)...(cols - 1)) : d.int(0...(cols - 1))
+          v[start + at] = [T.nan, .infinity, -.infinity][d.int(0...2)]
+        }
       }
       return Matrix(values: v, rows: rows, cols: cols)
     }
@@ -89,6 +101,7 @@ enum Rows {
     case .positiveInfinity: return d.chance(0.2) ? .infinity : (d.chance(0.2) ? -.infinity : T(d.gaussian(scale: 10)))
     case .nan: return d.chance(0.1) ? .nan : (d.chance(0.1) ? .infinity : T(d.gaussian(scale: 10)))
     case .constant: return constant
+    case .lateSpecial: return T(d.gaussian(scale: 10))
     case .mixedExtremes:
       switch d.int(0...4) {
       case 0: return big[d.int(0...(big.count - 1))]
@@ -173,6 +186,12 @@ func checkForwardKernels<T: ReferenceScalar>(
         if !rowHasNaN && !(y <= 0) { note("log-softmax \(name) > 0 or NaN at \(r),\(j): \(y)") }
       }
       if rowHasNaN && !(sm[ks].isNaN && lsm[ks].isNaN) { note("NaN row \(r) not NaN at \(j)") }
+      // SPEC: a masked class gets exactly +0 and -inf, as does every finite entry of a row with
+      // a +inf (the accuracy bounds above let 2 leastNormalMagnitude through: not here).
+      if !rowHasNaN && (x == -.infinity || (rowMax == .infinity && x != .infinity)) {
+        if !(sm[ks] == 0 && sm[ks].sign == .plus) { note("softmax at \(r),\(j) x=\(x) not exactly +0: \(sm[ks])") }
+        if lsm[ks] != -.infinity { note("log-softmax at \(r),\(j) x=\(x) not exactly -inf: \(lsm[ks])") }
+      }
     }
     for j in cols..<(cols + outPad) {
       let ks = r * (cols + outPad) + j

@@ -41,6 +41,7 @@ struct TorchFixtureTests {
         }
       }
       #expect(close(loss, c.loss, tol: tol), "\(T.self) \(c.name): loss \(loss) vs torch \(c.loss)")
+      #expect(losses.count == c.losses.count && g.count == c.gradient.count, "\(T.self) \(c.name): \(losses.count) losses, \(g.count) gradients")
       for (a, b) in zip(losses, c.losses) { #expect(close(a, b, tol: tol), "\(T.self) \(c.name): row loss \(a) vs torch \(b)") }
       for (a, b) in zip(g, c.gradient) { #expect(close(a, b, tol: tol), "\(T.self) \(c.name): gradient \(a) vs torch \(b)") }
     }
@@ -58,6 +59,7 @@ struct TorchFixtureTests {
         }
       }
       #expect(close(loss, c.loss, tol: tol), "\(T.self) \(c.name): loss \(loss) vs torch \(c.loss)")
+      #expect(losses.count == c.losses.count && grad.count == c.gradient.count, "\(T.self) \(c.name): \(losses.count) losses, \(grad.count) gradients")
       for (a, b) in zip(losses, c.losses) { #expect(close(a, b, tol: tol), "\(T.self) \(c.name): element loss \(a) vs torch \(b)") }
       for (a, b) in zip(grad, c.gradient) { #expect(close(a, b, tol: tol), "\(T.self) \(c.name): gradient \(a) vs torch \(b)") }
     }

@@ -114,7 +114,7 @@ public struct FuzzInput {
     return (0..<count).map { pattern[$0 % pattern.count] }
   }
 
-  /// Columns: usually 0...70 (all tails of 8 Float / 4 Double lanes), sometimes a long row that
+  /// Columns: usually 0...70 (all tails of 8 Float / 4 Double lanes) or 71...256, sometimes a long row that
   /// spans several 8 KiB chunks (threads, which need 32768 elements each, are left to the TSan
   /// test run: the row split does not change what a row computes). With FUZZ_ROWS=short in the
   /// environment only the short ones, with FUZZ_ROWS=long only the long ones: a long row costs
@@ -122,14 +122,14 @@ public struct FuzzInput {
   ///
   /// With `manyChunks`, about one long row in 64 is a row of many chunks instead:
   /// 32768...261920 columns (16 to 128 Float chunks, 32 to 256 Double ones), which the harness
-  /// fills with `drifting` so that the chunk maxima move. (The long lengths keep their old
-  /// mapping below that top 1/64 of the two length bytes, so saved inputs mean what they meant.)
+  /// fills with `drifting` so that the chunk maxima move. (Below that top 1/64 of the two length
+  /// bytes the long lengths keep their old mapping.)
   @inlinable
   public mutating func cols(manyChunks: Bool = false) -> Int {
     let long = chance(4)
     switch Self.rowLengths {
-    case .mixed: return long ? longCols(manyChunks: manyChunks) : int(0...70)
-    case .short: return int(0...70)
+    case .mixed: return long ? longCols(manyChunks: manyChunks) : short()
+    case .short: return short()
     case .long: return longCols(manyChunks: manyChunks)
     }
   }
@@ -156,6 +156,11 @@ public struct FuzzInput {
     let d = T(Int8(bitPattern: byte())) / 64
     return x.enumerated().map { k, v in v + d * T((k % cols) / 256) }
   }
+
+  /// A short row: usually 0...70 (every tail), one in eight 71...256 (up to 8 AVX-512 vectors,
+  /// the row blocks' limit, and past it).
+  @inlinable
+  public mutating func short() -> Int { chance(32) ? int(71...256) : int(0...70) }
 
   /// Which row lengths `cols()` draws.
   public enum RowLengths: Sendable { case short, long, mixed }
