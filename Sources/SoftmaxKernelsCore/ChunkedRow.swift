@@ -70,7 +70,7 @@ extension VectorMath {
     }
     // Fully masked: max -inf (the empty state's excess -1 is not used). A NaN: max and excess
     // NaN (the merge's rule).
-    return .finite(state.max == -.infinity ? LogSumExpPartial(max: -.infinity, excess: 0) : state)
+    return .finite(state.max == -.infinity ? LogSumExpPartial(max: -.infinity, excess: 0) : state.normalized)
   }
 
   /// Number of chunks of a row of `n` elements.

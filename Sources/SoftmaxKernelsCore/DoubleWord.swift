@@ -63,8 +63,11 @@ extension DoubleWord {
   /// series (the square term exact, the rest in `Scalar`), squared back four times as
   /// e^2u - 1 = 2(e^u - 1) + (e^u - 1)^2 in double words, then scaled by 2^k. Scalar code, about
   /// 70 operations: for merges of partials, never per element.
+  ///
+  /// `M` only names the backend: the specialization's symbol must be the backend's own (see
+  /// `scripts/check-backend-symbols`), and 2^k comes from its `twoToThe`.
   @inlinable
-  public static func exp(_ x: Scalar, low xLow: Scalar = 0) -> Self {
+  public static func exp<M: VectorMath>(_ x: Scalar, low xLow: Scalar = 0, using _: M.Type) -> Self where M.Scalar == Scalar {
     let ln2Hi = Scalar(0x1.62e42fefa39efp-1)
     let ln2Lo = Scalar((0x1.62e42fefa39efp-1 - Double(ln2Hi)) + 0x1.abc9e3b39803fp-56)
     // Below ln(leastNonzero) - 1 the result is 0.
@@ -98,12 +101,14 @@ extension DoubleWord {
       let s = twoSum(2 * m.hi, p.hi)
       m = twoSum(s.hi, s.lo + p.lo + 2 * m.lo + 2 * (m.hi * m.lo))
     }
-    // 1 + m, then times 2^k (in two steps: 2^k alone may be below the range when the result is not).
+    // 1 + m, then times 2^k in two normal steps 2^k1 2^k2 (2^k alone may be below the range when
+    // the result is not), each built by the backend's `twoToThe` from k_i + 1.5 * 2^p.
     var e = twoSum(1, m.hi)
     e.lo += m.lo
-    let k1 = Int(k) / 2, k2 = Int(k) - Int(k) / 2
-    let s1 = Scalar(sign: .plus, exponent: Scalar.Exponent(k1), significand: 1)
-    let s2 = Scalar(sign: .plus, exponent: Scalar.Exponent(k2), significand: 1)
+    let k1 = (k * 0.5).rounded(.towardZero), k2 = k - k1
+    let magic = Scalar(sign: .plus, exponent: Scalar.Exponent(Scalar.significandBitCount), significand: 1.5)
+    let s1 = M.twoToThe(M.Vector(repeating: k1 + magic))[0]
+    let s2 = M.twoToThe(M.Vector(repeating: k2 + magic))[0]
     return Self((e.hi * s1) * s2, (e.lo * s1) * s2)
   }
 }

@@ -34,6 +34,14 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   @inlinable
   public var sum: Scalar { max.isFinite ? 1 + excess : (max == .infinity ? excess + 1 : (max.isNaN ? .nan : 0)) }
 
+  /// The same partial with `excess` the correctly rounded excess + compensation (and the rest in
+  /// `compensation`), for readers that use `excess` alone.
+  @inlinable @inline(__always)
+  public var normalized: Self {
+    let t = DoubleWord.twoSum(excess, compensation)
+    return Self(max: max, excess: t.hi, compensation: t.lo)
+  }
+
   /// The sum 1 + excess + compensation as a double word (for a finite max).
   @inlinable @inline(__always)
   public var sumDoubleWord: DoubleWord<Scalar> {
@@ -48,8 +56,8 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// into the low word. Any number of partials merged in any order then give the sum to within a
   /// few ulps. Empty and fully masked states are neutral; +inf counts add; NaN wins. Commutative.
   @inlinable
-  public func merged(with other: Self, expOfDifference: (Scalar, Scalar) -> Scalar) -> Self {
-    combined(with: other, expOfDifference: expOfDifference, exactFor: { _ in true })
+  public func merged<M: VectorMath>(with other: Self, using m: M.Type) -> Self where M.Scalar == Scalar {
+    combined(with: other, using: m, exactFor: { _ in true })
   }
 
   /// `merged(with: chunk)` for the running state of a row read chunk by chunk (`rowStatistics`):
@@ -58,16 +66,23 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// above, the running sum is rescaled with the double-word exp, so that a max rising from chunk
   /// to chunk does not compound an exp error per chunk.
   @inlinable @inline(__always)
-  public func adding(chunk: Self, expOfDifference: (Scalar, Scalar) -> Scalar) -> Self {
-    combined(with: chunk, expOfDifference: expOfDifference, exactFor: { $0 == 0 })
+  public func adding<M: VectorMath>(chunk: Self, using m: M.Type) -> Self where M.Scalar == Scalar {
+    // The usual case past the first chunks: a finite chunk whose max is not above the running
+    // one, away from the subnormal edge. Its term carries its own exp and product roundings (a
+    // relative error per chunk, which does not add up); only the addition to the running sum
+    // needs its error kept. The low word then runs unnormalized: `rowStatistics` normalizes once.
+    if chunk.max <= max && abs(max) >= Scalar.nearLeastNormal && !chunk.excess.isNaN && max.isFinite {
+      let s = DoubleWord.twoSum(excess, (1 + chunk.excess) * M.expOfDifference(chunk.max, max))
+      return Self(max: max, excess: s.hi, compensation: compensation + s.lo)
+    }
+    return combined(with: chunk, using: m, exactFor: { $0 == 0 })
   }
 
   /// The merge; `exactFor(side)` tells whether the lower state (0: `self`, 1: `other`) is
   /// rescaled by the double-word exp rather than by `expOfDifference`.
   @inlinable @inline(__always)
-  func combined(
-    with other: Self, expOfDifference: (Scalar, Scalar) -> Scalar, exactFor: (Int) -> Bool
-  ) -> Self {
+  func combined<M: VectorMath>(with other: Self, using m: M.Type, exactFor: (Int) -> Bool) -> Self where M.Scalar == Scalar {
+    let expOfDifference = M.expOfDifference as (Scalar, Scalar) -> Scalar
     if max.isNaN || other.max.isNaN || excess.isNaN || other.excess.isNaN { return Self(max: .nan, excess: .nan) }
     if max == -.infinity { return other }
     if other.max == -.infinity { return self }
@@ -93,7 +108,7 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
     let scale: DoubleWord<Scalar>
     if exactFor(selfIsHigher ? 1 : 0) {
       let d = DoubleWord.twoSum(lo.max, -hi.max)
-      scale = DoubleWord.exp(d.hi, low: d.lo)
+      scale = DoubleWord.exp(d.hi, low: d.lo, using: m)
     } else {
       scale = DoubleWord(expOfDifference(lo.max, hi.max))
     }
@@ -139,16 +154,22 @@ extension VectorMath {
     for r in 0..<x.rows { out[r] = logSumExpPartial(x.row(r), count: x.cols) }
   }
 
+  /// e^(x - m) for scalars (`expOfDifference` on one lane).
+  @inlinable @inline(__always)
+  public static func expOfDifference(_ x: Scalar, _ m: Scalar) -> Scalar {
+    expOfDifference(Vector(repeating: x), Vector(repeating: m))[0]
+  }
+
   /// `a` merged with `b` (`LogSumExpPartial.merged`), with this backend's exp.
   @inlinable @inline(__always)
   public static func merge(_ a: LogSumExpPartial<Scalar>, _ b: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
-    a.merged(with: b, expOfDifference: { expOfDifference(Vector(repeating: $0), Vector(repeating: $1))[0] })
+    a.merged(with: b, using: Self.self)
   }
 
   /// The running state of a row with one more chunk (`LogSumExpPartial.adding(chunk:)`).
   @inlinable @inline(__always)
   public static func add(chunk c: LogSumExpPartial<Scalar>, to running: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
-    running.adding(chunk: c, expOfDifference: { expOfDifference(Vector(repeating: $0), Vector(repeating: $1))[0] })
+    running.adding(chunk: c, using: Self.self)
   }
 }
 
