@@ -138,6 +138,13 @@ extension VectorMath where Vector == SIMD8<Double> {
 /// The AVX-512 kernel tables. Only call them where `softmaxkernels_cpu_has_avx512()` is 1 (AVX-512
 /// F, CD, BW, DQ and VL, BMI1, BMI2, LZCNT, MOVBE, POPCNT, and ZMM state enabled).
 public enum AVX512Backend {
+  /// For tests only (SPI, not API): the fast Float kernels' grouped exp-sum exp
+  /// (`expOneStepReduced`: `fastExpScaleF` with the one-FMA argument reduction), so its accuracy
+  /// can be checked directly. Call it only where the CPU has AVX-512.
+  @_spi(Testing) public static func fastFloatExpOneStepReduced(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    FastAVX512Float.expOneStepReduced(x)
+  }
+
   public static let float: KernelTable<Float> = KernelTable(SleefAVX512Float.self)
   public static let double: KernelTable<Double> = KernelTable(SleefAVX512Double.self)
   public static let fastFloat: KernelTable<Float> = KernelTable(FastAVX512Float.self)

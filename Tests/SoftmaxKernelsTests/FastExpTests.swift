@@ -1,6 +1,6 @@
 import SoftmaxKernels
 import SoftmaxKernelsAVX2
-import SoftmaxKernelsAVX512
+@_spi(Testing) import SoftmaxKernelsAVX512
 import SoftmaxKernelsCore
 import SoftmaxReference
 import Testing
@@ -75,24 +75,37 @@ struct FastExpTests {
   /// 2 leastNormalMagnitude, 2^24 of them); the special values are exact as with `fastExp`.
   @Test("Float fastExp with the one-step reduction: within (0.9 + 0.025 |x|) ulp(1) relative on [-87, 0]")
   func oneStepReduction() {
+    checkOneStepReduction("generic") { FastFloat4.fastExp(SIMD4(repeating: $0), oneStepReduction: true)[0] }
+    let special = FastFloat4.fastExp(SIMD4<Float>(0, -.infinity, .nan, -200), oneStepReduction: true)
+    #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0)
+  }
+
+  /// The AVX-512 backend's own one-FMA exp (2^n by `vscalefps`), which the AVX-512 fast Float
+  /// exp-sum calls: the same bounds, directly.
+  @Test("AVX-512 fast Float exp with the one-step reduction: the same bounds", .enabled(if: InstructionSet.supported == .avx512))
+  func oneStepReductionAVX512() {
+    checkOneStepReduction("AVX-512") { AVX512Backend.fastFloatExpOneStepReduced(SIMD16(repeating: $0))[0] }
+    let special = AVX512Backend.fastFloatExpOneStepReduced(SIMD16<Float>(0, -.infinity, .nan, -200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0)
+  }
+
+  /// Sweeps `f` (a one-step-reduced exp of one lane) over [-87, 0] against (0.9 + 0.025 |x|)
+  /// ulp(1) relative, and below the normal range against 4 subnormal ulps.
+  func checkOneStepReduction(_ name: String, _ f: (Float) -> Float) {
     var worst = 0.0, worstSub = Float(0)
     for k in 0...200_000 {
       let x = -87 * Float(k) / 200_000
-      let y = FastFloat4.fastExp(SIMD4(repeating: x), oneStepReduction: true)[0]
       let exact = Double.libmExp(Double(x))
-      let relative = abs(Double(y) - exact) / exact / Double(Float.ulpOfOne)
+      let relative = abs(Double(f(x)) - exact) / exact / Double(Float.ulpOfOne)
       worst = max(worst, relative - 0.025 * Double(abs(x)))
     }
     for k in 0...20_000 {
       let x = -87.34 - 16 * Float(k) / 20_000  // ln(2^-126) = -87.336: results below the normal range
-      let y = FastFloat4.fastExp(SIMD4(repeating: x), oneStepReduction: true)[0]
-      worstSub = max(worstSub, abs(y - Float(Double.libmExp(Double(x)))) / Float.leastNonzeroMagnitude)
+      worstSub = max(worstSub, abs(f(x) - Float(Double.libmExp(Double(x)))) / Float.leastNonzeroMagnitude)
     }
-    print("fastExp one-step Float: worst relative error - 0.025 |x|: \(worst) ulp(1); below the normal range \(worstSub) subnormal ulps")
-    #expect(worst <= 0.9)
-    #expect(worstSub <= 4)
-    let special = FastFloat4.fastExp(SIMD4<Float>(0, -.infinity, .nan, -200), oneStepReduction: true)
-    #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0)
+    print("fastExp one-step Float (\(name)): worst relative error - 0.025 |x|: \(worst) ulp(1); below the normal range \(worstSub) subnormal ulps")
+    #expect(worst <= 0.9, "\(name)")
+    #expect(worstSub <= 4, "\(name)")
   }
 
   @Test("fastExp: exp(0) = 1 exactly, exp(-inf) = 0 exactly, NaN stays NaN, underflow gives 0")
