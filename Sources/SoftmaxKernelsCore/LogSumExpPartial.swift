@@ -79,8 +79,9 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   }
 
   /// The merge; `exactFor(side)` tells whether the lower state (0: `self`, 1: `other`) is
-  /// rescaled by the double-word exp rather than by `expOfDifference`.
-  @inlinable @inline(__always)
+  /// rescaled by the double-word exp rather than by `expOfDifference`. Not inlined: it is the
+  /// rare path of `adding(chunk:)`, whose inlined fast path stays small in the row loop.
+  @inlinable @inline(never)
   func combined<M: VectorMath>(with other: Self, using m: M.Type, exactFor: (Int) -> Bool) -> Self where M.Scalar == Scalar {
     let expOfDifference = M.expOfDifference as (Scalar, Scalar) -> Scalar
     if max.isNaN || other.max.isNaN || excess.isNaN || other.excess.isNaN { return Self(max: .nan, excess: .nan) }
