@@ -50,7 +50,7 @@ extension VectorMath {
         let len = Swift.min(size, n &- start)
         let mc = chunkMax[c]
         if mc != -.infinity {
-          let factor = mc == m ? inverse : sum.dividing(expOfDifference(Vector(repeating: mc), Vector(repeating: m))[0])
+          let factor = mc == m ? inverse : sum.dividing(expOfDifference(mc, m))
           scale(y + start, by: factor, count: len, to: y + start)
         }
         start &+= len

@@ -2,23 +2,6 @@ import SoftmaxKernelsCore
 import SoftmaxReference
 import Testing
 
-/// Backends for the tests (only `twoToThe`, a generic lane operation, is used).
-private enum Lanes4Float: VectorMath {
-  typealias Scalar = Float
-  typealias Vector = SIMD4<Float>
-  static func exp(_ x: Vector) -> Vector { x }
-  static func log(_ x: Vector) -> Vector { x }
-  static func log1p(_ x: Vector) -> Vector { x }
-}
-
-private enum Lanes2Double: VectorMath {
-  typealias Scalar = Double
-  typealias Vector = SIMD2<Double>
-  static func exp(_ x: Vector) -> Vector { x }
-  static func log(_ x: Vector) -> Vector { x }
-  static func log1p(_ x: Vector) -> Vector { x }
-}
-
 /// The double-word steps that keep a long row's chunk sums and merged shard states accurate
 /// (`DoubleWord`): the exp that rescales a running sum must be far more accurate than one rounding
 /// of the working type, or a max that rises in every chunk compounds its error.
@@ -51,8 +34,8 @@ struct DoubleWordTests {
       #expect(DoubleWord<T>.exp(-T.greatestFiniteMagnitude, using: M.self).hi == 0)
       #expect(DoubleWord<T>.exp(T(Double(T.leastNonzeroMagnitude.exponent - 3) * 0.6931471805599453), using: M.self).hi == 0)
     }
-    check(Float.self, Lanes4Float.self, bits: 36)
-    check(Double.self, Lanes2Double.self, bits: 60)
+    check(Float.self, FastFloat4.self, bits: 36)
+    check(Double.self, FastDouble2.self, bits: 60)
   }
 
   /// reciprocal and dividing against the wide quotient: within about half an ulp (0.51).

@@ -8,7 +8,8 @@ import Testing
 // The fast mode's inlined exp, measured against the C library's exp in the wider type. The
 // kernels only evaluate it on x - max <= 0 and -|x|, so that is the domain swept here.
 
-private enum FastFloat4: VectorMath {
+/// The generic fast exp on 4 Float lanes (also the lane operations `DoubleWordTests` needs).
+enum FastFloat4: VectorMath {
   typealias Scalar = Float
   typealias Vector = SIMD4<Float>
   static func exp(_ x: Vector) -> Vector { fastExp(x) }
@@ -16,7 +17,7 @@ private enum FastFloat4: VectorMath {
   static func log1p(_ x: Vector) -> Vector { x }
 }
 
-private enum FastDouble2: VectorMath {
+enum FastDouble2: VectorMath {
   typealias Scalar = Double
   typealias Vector = SIMD2<Double>
   static func exp(_ x: Vector) -> Vector { fastExp(x) }
