@@ -1,74 +1,291 @@
 import SoftmaxKernelsCore
 
-/// Checks the three matrices of a backward call and returns their views. `dx` may be exactly
-/// `y` or `dy` (in place) but must not partly overlap either.
-func backwardViews<T>(
-  _ y: UnsafeBufferPointer<T>, _ dy: UnsafeBufferPointer<T>, _ dx: UnsafeMutableBufferPointer<T>,
-  rows: Int, cols: Int, strides: (Int?, Int?, Int?)
-) throws(SoftmaxError) -> (StridedRows<T>, StridedRows<T>, MutableStridedRows<T>)? {
-  let shape = try Shape(rows: rows, cols: cols)
-  let yv = try shape.input(y, stride: strides.0, argument: "output", strideArgument: "outputStride")
-  let dyv = try shape.input(dy, stride: strides.1, argument: "gradOutput", strideArgument: "gradOutputStride")
-  let dxv = try shape.output(dx, stride: strides.2, argument: "gradInput", strideArgument: "gradInputStride")
-  try checkNoPartialOverlap(yv, dxv, input: "output", output: "gradInput")
-  try checkNoPartialOverlap(dyv, dxv, input: "gradOutput", output: "gradInput")
-  return shape.isEmpty ? nil : (yv, dyv, dxv)
-}
+// The backward passes of softmax and log-softmax, from the forward output `y` and the upstream
+// gradient `dy` (the primary input) to the gradient `dx` with respect to the forward input.
 
-/// Softmax backward from the forward output: `dx[r, j] = y[r, j] * (dy[r, j] - sum_k dy[r, k] y[r, k])`
-/// with `y = softmax(x)` and `dy` the gradient of the loss with respect to `y`. `gradInput` may be
-/// the same memory as `gradOutput` (in place). Two passes per row.
-public func softmaxBackward<T: SoftmaxScalar>(
-  output: UnsafeBufferPointer<T>, gradOutput: UnsafeBufferPointer<T>, rows: Int, cols: Int,
-  outputStride: Int? = nil, gradOutputStride: Int? = nil,
-  into gradInput: UnsafeMutableBufferPointer<T>, gradInputStride: Int? = nil
-) throws(SoftmaxError) {
-  guard let (y, dy, dx) = try backwardViews(
-    output, gradOutput, gradInput, rows: rows, cols: cols, strides: (outputStride, gradOutputStride, gradInputStride))
-  else { return }
-  T._kernels(.accurate).softmaxBackward(y, dy, dx)
-}
+/// The two backward operations of this file.
+enum BackwardOperation {
+  case softmax, logSoftmax
 
-/// Log-softmax backward from the forward output: `dx[r, j] = dy[r, j] - exp(y[r, j]) * sum_k dy[r, k]`
-/// with `y = logSoftmax(x)`. `gradInput` may be the same memory as `gradOutput`. Two passes per row.
-public func logSoftmaxBackward<T: SoftmaxScalar>(
-  output: UnsafeBufferPointer<T>, gradOutput: UnsafeBufferPointer<T>, rows: Int, cols: Int,
-  outputStride: Int? = nil, gradOutputStride: Int? = nil,
-  into gradInput: UnsafeMutableBufferPointer<T>, gradInputStride: Int? = nil
-) throws(SoftmaxError) {
-  guard let (y, dy, dx) = try backwardViews(
-    output, gradOutput, gradInput, rows: rows, cols: cols, strides: (outputStride, gradOutputStride, gradInputStride))
-  else { return }
-  T._kernels(.accurate).logSoftmaxBackward(y, dy, dx)
-}
-
-/// Softmax backward on arrays of rows of `cols`: returns dx = y * (dy - sum(dy * y)) per row.
-public func softmaxBackward<T: SoftmaxScalar>(output: [T], gradOutput: [T], cols: Int) throws(SoftmaxError) -> [T] {
-  try backwardArrays(output, gradOutput, cols: cols) { (y, dy, dx, rows) throws(SoftmaxError) in
-    try softmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols, into: dx)
+  func run<T: SoftmaxScalar>(
+    _ gradOutput: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int?,
+    output: UnsafeBufferPointer<T>, outputStride: Int?,
+    gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int?, gradientArgument: String = "gradient",
+    options: KernelOptions
+  ) throws(SoftmaxError) {
+    let shape = try Shape(rows: rows, cols: cols)
+    let dyArgument = gradientArgument == "gradient" ? "gradOutput" : gradientArgument
+    let dy = try shape.input(gradOutput, stride: stride, argument: dyArgument, strideArgument: "stride")
+    let y = try shape.input(output, stride: outputStride, argument: "output", strideArgument: "outputStride")
+    let dx = try shape.output(
+      gradient, stride: gradientStride, argument: gradientArgument,
+      strideArgument: gradientArgument == "gradient" ? "gradientStride" : "stride")
+    try checkNoPartialOverlap(y, dx, input: "output", output: gradientArgument)
+    try checkNoPartialOverlap(dy, dx, input: dyArgument, output: gradientArgument)
+    let threads = try options.threadCount(rows: rows, cols: cols)
+    if shape.isEmpty { return }
+    // The accurate table always: log-softmax backward takes exp of a caller's y, which need not
+    // be <= 0 (the fast exp's domain) when it does not come from logSoftmax.
+    let table = T._kernels(.accurate)
+    let kernel = self == .softmax ? table.softmaxBackward : table.logSoftmaxBackward
+    forEachRowRange(rows: rows, threads: threads) {
+      kernel(y.rows($0, count: $1), dy.rows($0, count: $1), dx.rows($0, count: $1))
+    }
   }
-}
 
-/// Log-softmax backward on arrays of rows of `cols`: returns dx = dy - exp(y) * sum(dy) per row.
-public func logSoftmaxBackward<T: SoftmaxScalar>(output: [T], gradOutput: [T], cols: Int) throws(SoftmaxError) -> [T] {
-  try backwardArrays(output, gradOutput, cols: cols) { (y, dy, dx, rows) throws(SoftmaxError) in
-    try logSoftmaxBackward(output: y, gradOutput: dy, rows: rows, cols: cols, into: dx)
-  }
-}
-
-func backwardArrays<T: SoftmaxScalar>(
-  _ y: [T], _ dy: [T], cols: Int,
-  _ body: (UnsafeBufferPointer<T>, UnsafeBufferPointer<T>, UnsafeMutableBufferPointer<T>, Int) throws(SoftmaxError) -> Void
-) throws(SoftmaxError) -> [T] {
-  let shape = try Shape(count: y.count, cols: cols, argument: "output")
-  guard dy.count == y.count else { throw .countMismatch(argument: "gradOutput", expected: y.count, actual: dy.count) }
-  var dx = [T](repeating: 0, count: y.count)
-  try y.withUnsafeBufferPointer { (yb) throws(SoftmaxError) in
-    try dy.withUnsafeBufferPointer { (dyb) throws(SoftmaxError) in
-      try dx.withUnsafeMutableBufferPointer { (dxb) throws(SoftmaxError) in
-        try body(yb, dyb, dxb, shape.rows)
+  func run<T: SoftmaxScalar>(
+    _ gradOutput: Span<T>, rows: Int, cols: Int, stride: Int?, output: Span<T>, outputStride: Int?,
+    gradient: inout MutableSpan<T>, gradientStride: Int?, options: KernelOptions
+  ) throws(SoftmaxError) {
+    try gradOutput.withUnsafeBufferPointer { (dy) throws(SoftmaxError) in
+      try output.withUnsafeBufferPointer { (y) throws(SoftmaxError) in
+        try gradient.withUnsafeMutableBufferPointer { (dx) throws(SoftmaxError) in
+          try run(
+            dy, rows: rows, cols: cols, stride: stride, output: y, outputStride: outputStride, gradient: dx,
+            gradientStride: gradientStride, options: options)
+        }
       }
     }
   }
-  return dx
+
+  func runInPlace<T: SoftmaxScalar>(
+    _ data: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int?, output: UnsafeBufferPointer<T>,
+    outputStride: Int?, options: KernelOptions
+  ) throws(SoftmaxError) {
+    try run(
+      UnsafeBufferPointer(data), rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride,
+      gradient: data, gradientStride: stride, gradientArgument: "inPlace", options: options)
+  }
+
+  func runInPlace<T: SoftmaxScalar>(
+    _ data: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int?, output: Span<T>, outputStride: Int?,
+    options: KernelOptions
+  ) throws(SoftmaxError) {
+    try output.withUnsafeBufferPointer { (y) throws(SoftmaxError) in
+      try data.withUnsafeMutableBufferPointer { (dx) throws(SoftmaxError) in
+        try runInPlace(dx, rows: rows, cols: cols, stride: stride, output: y, outputStride: outputStride, options: options)
+      }
+    }
+  }
+
+  func run<T: SoftmaxScalar>(_ gradOutput: [T], cols: Int, output: [T], options: KernelOptions) throws(SoftmaxError) -> [T] {
+    let shape = try Shape(count: gradOutput.count, cols: cols, argument: "gradOutput")
+    guard output.count == gradOutput.count else {
+      throw .countMismatch(argument: "output", expected: gradOutput.count, actual: output.count)
+    }
+    var dx = gradOutput
+    try output.withUnsafeBufferPointer { (y) throws(SoftmaxError) in
+      try dx.withUnsafeMutableBufferPointer { (g) throws(SoftmaxError) in
+        try runInPlace(g, rows: shape.rows, cols: cols, stride: nil, output: y, outputStride: nil, options: options)
+      }
+    }
+    return dx
+  }
+}
+
+// MARK: - Softmax backward
+
+/// Softmax backward from the forward output, with spans:
+/// `gradient[r, j] = y[r, j] * (gradOutput[r, j] - sum_k gradOutput[r, k] y[r, k])` with
+/// `y = softmax(x)` the forward output and `gradOutput` the gradient of the loss with respect to
+/// `y`. Two passes per row.
+///
+/// - Parameters:
+///   - gradOutput: dL/dy, row-major; row `r` starts at `r * stride`.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `gradOutput`; `cols` when nil.
+///   - output: The forward output `y = softmax(x)`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - gradient: Receives dL/dx; must not overlap the inputs.
+///   - gradientStride: Elements between the starts of two rows of `gradient`; `cols` when nil.
+///   - options: Threads (backward passes always run in accurate mode).
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func softmaxBackward<T: SoftmaxScalar>(
+  _ gradOutput: Span<T>, rows: Int, cols: Int, stride: Int? = nil, output: Span<T>, outputStride: Int? = nil,
+  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.softmax.run(
+    gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride,
+    gradient: &gradient, gradientStride: gradientStride, options: options)
+}
+
+/// Softmax backward in place: `inPlace` holds dL/dy on entry and dL/dx on return.
+///
+/// - Parameters:
+///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
+///   - output: The forward output `y = softmax(x)`; must not overlap `inPlace`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - options: Threads.
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func softmaxBackward<T: SoftmaxScalar>(
+  inPlace gradOutput: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, output: Span<T>,
+  outputStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.softmax.runInPlace(
+    &gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride, options: options)
+}
+
+/// Softmax backward, pointer form (see the `Span` form).
+///
+/// - Parameters:
+///   - gradOutput: dL/dy, row-major; row `r` starts at `r * stride`.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `gradOutput`; `cols` when nil.
+///   - output: The forward output `y = softmax(x)`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - gradient: Receives dL/dx; it may be the very same memory as `gradOutput` or `output` with
+///     the same stride, but must not partly overlap either.
+///   - gradientStride: Elements between the starts of two rows of `gradient`; `cols` when nil.
+///   - options: Threads.
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func softmaxBackward<T: SoftmaxScalar>(
+  _ gradOutput: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
+  output: UnsafeBufferPointer<T>, outputStride: Int? = nil,
+  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.softmax.run(
+    gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride,
+    gradient: gradient, gradientStride: gradientStride, options: options)
+}
+
+/// Softmax backward in place, pointer form: `inPlace` holds dL/dy on entry and dL/dx on return.
+///
+/// - Parameters:
+///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
+///   - output: The forward output `y = softmax(x)`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - options: Threads.
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func softmaxBackward<T: SoftmaxScalar>(
+  inPlace gradOutput: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
+  output: UnsafeBufferPointer<T>, outputStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.softmax.runInPlace(
+    gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride, options: options)
+}
+
+/// Softmax backward on arrays of rows of `cols`.
+///
+/// - Parameters:
+///   - gradOutput: dL/dy.
+///   - cols: The row length; the counts must be a multiple of it.
+///   - output: The forward output `y = softmax(x)`, the shape of `gradOutput`.
+///   - options: Threads.
+/// - Returns: dL/dx, the shape of `gradOutput`.
+/// - Throws: ``SoftmaxError`` on a wrong count or option.
+public func softmaxBackward<T: SoftmaxScalar>(
+  _ gradOutput: [T], cols: Int, output: [T], options: KernelOptions = .accurate
+) throws(SoftmaxError) -> [T] {
+  try BackwardOperation.softmax.run(gradOutput, cols: cols, output: output, options: options)
+}
+
+// MARK: - Log-softmax backward
+
+/// Log-softmax backward from the forward output, with spans:
+/// `gradient[r, j] = gradOutput[r, j] - exp(y[r, j]) * sum_k gradOutput[r, k]` with
+/// `y = logSoftmax(x)`. Two passes per row.
+///
+/// - Parameters:
+///   - gradOutput: dL/dy, row-major; row `r` starts at `r * stride`.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `gradOutput`; `cols` when nil.
+///   - output: The forward output `y = logSoftmax(x)`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - gradient: Receives dL/dx; must not overlap the inputs.
+///   - gradientStride: Elements between the starts of two rows of `gradient`; `cols` when nil.
+///   - options: Threads (backward passes always run in accurate mode).
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func logSoftmaxBackward<T: SoftmaxScalar>(
+  _ gradOutput: Span<T>, rows: Int, cols: Int, stride: Int? = nil, output: Span<T>, outputStride: Int? = nil,
+  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.logSoftmax.run(
+    gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride,
+    gradient: &gradient, gradientStride: gradientStride, options: options)
+}
+
+/// Log-softmax backward in place: `inPlace` holds dL/dy on entry and dL/dx on return.
+///
+/// - Parameters:
+///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
+///   - output: The forward output `y = logSoftmax(x)`; must not overlap `inPlace`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - options: Threads (backward passes always run in accurate mode).
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func logSoftmaxBackward<T: SoftmaxScalar>(
+  inPlace gradOutput: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, output: Span<T>,
+  outputStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.logSoftmax.runInPlace(
+    &gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride, options: options)
+}
+
+/// Log-softmax backward, pointer form (see the `Span` form).
+///
+/// - Parameters:
+///   - gradOutput: dL/dy, row-major; row `r` starts at `r * stride`.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `gradOutput`; `cols` when nil.
+///   - output: The forward output `y = logSoftmax(x)`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - gradient: Receives dL/dx; it may be the very same memory as `gradOutput` or `output` with
+///     the same stride, but must not partly overlap either.
+///   - gradientStride: Elements between the starts of two rows of `gradient`; `cols` when nil.
+///   - options: Threads (backward passes always run in accurate mode).
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func logSoftmaxBackward<T: SoftmaxScalar>(
+  _ gradOutput: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
+  output: UnsafeBufferPointer<T>, outputStride: Int? = nil,
+  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.logSoftmax.run(
+    gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride,
+    gradient: gradient, gradientStride: gradientStride, options: options)
+}
+
+/// Log-softmax backward in place, pointer form: `inPlace` holds dL/dy on entry and dL/dx on return.
+///
+/// - Parameters:
+///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - rows: The number of rows (>= 0).
+///   - cols: The number of columns (>= 0).
+///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
+///   - output: The forward output `y = logSoftmax(x)`.
+///   - outputStride: Elements between the starts of two rows of `output`; `cols` when nil.
+///   - options: Threads (backward passes always run in accurate mode).
+/// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
+public func logSoftmaxBackward<T: SoftmaxScalar>(
+  inPlace gradOutput: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
+  output: UnsafeBufferPointer<T>, outputStride: Int? = nil, options: KernelOptions = .accurate
+) throws(SoftmaxError) {
+  try BackwardOperation.logSoftmax.runInPlace(
+    gradOutput, rows: rows, cols: cols, stride: stride, output: output, outputStride: outputStride, options: options)
+}
+
+/// Log-softmax backward on arrays of rows of `cols`.
+///
+/// - Parameters:
+///   - gradOutput: dL/dy.
+///   - cols: The row length; the counts must be a multiple of it.
+///   - output: The forward output `y = logSoftmax(x)`, the shape of `gradOutput`.
+///   - options: Threads (backward passes always run in accurate mode).
+/// - Returns: dL/dx, the shape of `gradOutput`.
+/// - Throws: ``SoftmaxError`` on a wrong count or option.
+public func logSoftmaxBackward<T: SoftmaxScalar>(
+  _ gradOutput: [T], cols: Int, output: [T], options: KernelOptions = .accurate
+) throws(SoftmaxError) -> [T] {
+  try BackwardOperation.logSoftmax.run(gradOutput, cols: cols, output: output, options: options)
 }

@@ -112,3 +112,26 @@ func checkDisjoint<T>(_ x: StridedRows<T>, perRow out: UnsafeMutablePointer<T>, 
 {
   try checkDisjoint(x, StridedRows(base: out, rows: 1, cols: count, stride: count), input: input, output: output)
 }
+
+extension CrossEntropyOptions {
+  /// Checks the options against `cols` classes; returns W = sum_j w_j.
+  func validate(cols: Int) throws(SoftmaxError) -> T {
+    guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
+      throw .invalidOption(argument: "labelSmoothing", value: Double(labelSmoothing), expected: "in [0, 1]")
+    }
+    guard zLoss >= 0 && zLoss.isFinite else {
+      throw .invalidOption(argument: "zLoss", value: Double(zLoss), expected: "finite and >= 0")
+    }
+    guard let w = classWeights else { return T(cols) }
+    return try validateWeights(w, count: cols, argument: "classWeights")
+  }
+}
+
+/// Checks that `w` has `count` entries, none negative or NaN; returns their (compensated) sum.
+func validateWeights<T: SoftmaxScalar>(_ w: [T], count: Int, argument: String) throws(SoftmaxError) -> T {
+  guard w.count == count else { throw .countMismatch(argument: argument, expected: count, actual: w.count) }
+  if count == 0 { return 0 }
+  let (sum, invalid) = w.withUnsafeBufferPointer { T._kernels(.accurate).checkedWeightSum($0.baseAddress!, count) }
+  guard invalid < 0 else { throw .invalidWeight(argument: argument, index: invalid, value: Double(w[invalid])) }
+  return sum
+}

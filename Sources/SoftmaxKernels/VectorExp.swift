@@ -4,24 +4,40 @@
 /// element, so the time of `exp` alone over the same number of elements, reading one array and
 /// writing another, is a floor none of them can beat. The benchmark report (`scripts/bench`)
 /// prints each kernel's time as a multiple of it. It uses the same exp and vector width as the
-/// kernels of the given mode (in accurate mode `Sleef_expf16_u10avx512f` / `Sleef_expd8_u10avx512f`
-/// on AVX-512, `Sleef_expf8_u10avx2` / `Sleef_expd4_u10avx2` on AVX2, the 128-bit SLEEF functions
-/// on the baseline; the inlined fast exp in fast mode) and no max subtraction: out-of-range inputs
-/// overflow to +inf or underflow to 0 like `exp` does. In fast mode that takes
-/// `fastExpAnyArgument` (the kernels' x <= 0 exp extended to every x by two lane selects), or on
-/// AVX-512 the same exp with 2^n applied by `vscalefps`, which covers every x as it is.
+/// kernels of the given mode, and no max subtraction: out-of-range inputs overflow to +inf or
+/// underflow to 0 as `exp` does.
 public enum VectorExp {
-  /// `output[i] = exp(input[i])` for every `i` in `input`'s range. `output` must hold at least
-  /// `input.count` elements; `input` and `output` may be the same buffer.
+  /// `output[i] = exp(input[i])` for every `i` in `input`'s range, with spans.
+  ///
+  /// - Parameters:
+  ///   - input: The arguments.
+  ///   - output: Receives the values; at least `input.count` elements.
+  ///   - options: The mode chooses the exp; the call runs on one thread.
+  /// - Throws: ``SoftmaxError/bufferTooSmall(argument:required:actual:)`` when `output` is short.
   public static func exp<T: SoftmaxScalar>(
-    _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
-    mode: KernelOptions.Mode = .accurate
+    _ input: Span<T>, output: inout MutableSpan<T>, options: KernelOptions = .accurate
+  ) throws(SoftmaxError) {
+    try input.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
+      try output.withUnsafeMutableBufferPointer { (y) throws(SoftmaxError) in try exp(x, output: y, options: options) }
+    }
+  }
+
+  /// `output[i] = exp(input[i])` for every `i` in `input`'s range, pointer form.
+  ///
+  /// - Parameters:
+  ///   - input: The arguments.
+  ///   - output: Receives the values; at least `input.count` elements. It may be the same memory
+  ///     as `input`.
+  ///   - options: The mode chooses the exp; the call runs on one thread.
+  /// - Throws: ``SoftmaxError/bufferTooSmall(argument:required:actual:)`` when `output` is short.
+  public static func exp<T: SoftmaxScalar>(
+    _ input: UnsafeBufferPointer<T>, output: UnsafeMutableBufferPointer<T>, options: KernelOptions = .accurate
   ) throws(SoftmaxError) {
     let n = input.count
     guard output.count >= n else {
       throw .bufferTooSmall(argument: "output", required: n, actual: output.count)
     }
     guard n > 0, let x = input.baseAddress, let y = output.baseAddress else { return }
-    T._kernels(mode).exp(x, n, y)
+    T._kernels(options.mode).exp(x, n, y)
   }
 }

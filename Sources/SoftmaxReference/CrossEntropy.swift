@@ -109,7 +109,7 @@ enum ScalarCrossEntropy {
     return (loss(over: 1), d == 1 ? loss(over: 1) : loss(over: d), g)
   }
 
-  /// The sum of the row losses (none, sum) or of the row losses evaluated with their coefficients
+  /// The sum of the row losses (sum) or of the row losses evaluated with their coefficients
   /// divided by the denominator (mean; 0 when the denominator is 0).
   static func reduce<T: ElementaryScalar>(losses: [T], lossesOverDenominator: [T], denominator: T, _ r: LossReduction) -> T {
     if r == .mean && denominator == 0 { return 0 }

@@ -11,9 +11,10 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
   public var labelSmoothing: T
   /// z: adds z L^2 per row.
   public var zLoss: T
-  /// none / sum / mean (PyTorch's weighted mean).
+  /// sum / mean (PyTorch's weighted mean).
   public var reduction: LossReduction
 
+  /// Settings with PyTorch's defaults.
   public init(
     ignoreIndex: Int? = -100, classWeights: [T]? = nil, labelSmoothing: T = 0, zLoss: T = 0,
     reduction: LossReduction = .mean
@@ -28,7 +29,7 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
   /// The kernels' options, converted exactly to `T` (Float -> Double, Double -> Float80, or same).
   public init<S: SoftmaxScalar>(_ o: CrossEntropyOptions<S>) {
     self.init(
-      ignoreIndex: o.ignoreIndex.map(Int.init), classWeights: o.classWeights?.map { T($0) },
+      ignoreIndex: o.ignoreIndex, classWeights: o.classWeights?.map { T($0) },
       labelSmoothing: T(o.labelSmoothing), zLoss: T(o.zLoss), reduction: o.reduction)
   }
 
