@@ -107,5 +107,8 @@ let package = Package(
       ],
       exclude: ["Fixtures/make_torch_fixtures.py"]
     ),
+    // The bench's SVG chart (`scripts/bench --plot`), rendered by Sources/SoftmaxBench/Plot.swift
+    // and reached through `@testable import SoftmaxBench`.
+    .testTarget(name: "SoftmaxBenchTests", dependencies: ["SoftmaxBench"]),
   ]
 )

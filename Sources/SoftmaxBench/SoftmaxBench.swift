@@ -19,7 +19,8 @@ struct SoftmaxBenchCommand: ParsableCommand {
       For each operation and workload, Float and Double side by side: median ns per element \
       (with the p10-p90 spread), effective GB/s, the Double/Float time ratio, the speed-up over \
       the SoftmaxReference scalar code, the time as a multiple of SLEEF's vector exp alone, and \
-      the worst error against the wider-precision oracle. Results go to stdout, progress to stderr.
+      the worst error against the wider-precision oracle. Results go to stdout, progress to stderr. \
+      With --plot FILE.svg the same results are also drawn as an SVG chart in FILE.svg.
 
       Workloads (SPEC.md): W1 8192x10, W2 1024x1000, W3 128x32000, W4 32x128256, W5 256x128256; \
       a custom shape is written ROWSxCOLS.
@@ -54,6 +55,14 @@ struct SoftmaxBenchCommand: ParsableCommand {
 
   @Flag(inversion: .prefixedNo, help: "Show progress on stderr.")
   var progress = true
+
+  @Option(help: ArgumentHelp(
+    """
+    After the run, also write an SVG chart of the results to this file: median ns per element of \
+    each operation (a panel each) and workload, Float beside Double, log scale, with the exp floor \
+    of each workload and precision marked. The report still goes to stdout.
+    """, valueName: "file.svg"))
+  var plot: String?
 
   /// The operations asked for, in report order, plus the names left out because their kernels
   /// do not exist yet.
@@ -106,6 +115,14 @@ struct SoftmaxBenchCommand: ParsableCommand {
     _ = try selectedOps()
     _ = try selectedWorkloads()
     _ = try selectedDTypes()
+    if let plot {
+      // Checked before the run, which can take minutes, rather than when the chart is written.
+      guard !plot.isEmpty, !plot.hasSuffix("/") else { throw ValidationError("--plot needs a file name, got '\(plot)'") }
+      let dir = plot.contains("/") ? String(plot[..<plot.lastIndex(of: "/")!]) : "."
+      guard access(dir.isEmpty ? "/" : dir, W_OK) == 0 else {
+        throw ValidationError("--plot \(plot): cannot write a file there (is '\(dir)' a writable directory?)")
+      }
+    }
   }
 
   func run() throws {
@@ -131,5 +148,24 @@ struct SoftmaxBenchCommand: ParsableCommand {
     case .markdown: text = table(results, ops: names, workloads: wl, info: info, markdown: true)
     }
     print(text, terminator: "")
+    if let plot {
+      try writeTextFile(plot, svgPlot(results, ops: names, workloads: wl, info: info))
+      if progress { writeStderr("wrote the chart to \(plot)\n") }
+    }
   }
+}
+
+/// Writes `text` to the file at `path`, replacing it.
+private func writeTextFile(_ path: String, _ text: String) throws {
+  guard let f = fopen(path, "w") else { throw FileWriteError(path: path, code: errno) }
+  let written = fputs(text, f) >= 0
+  let code = errno
+  if fclose(f) != 0 { throw FileWriteError(path: path, code: errno) }
+  if !written { throw FileWriteError(path: path, code: code) }
+}
+
+struct FileWriteError: Error, CustomStringConvertible {
+  var path: String
+  var code: Int32
+  var description: String { "cannot write \(path): \(String(cString: strerror(code)))" }
 }
