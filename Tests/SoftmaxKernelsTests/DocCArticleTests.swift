@@ -20,23 +20,25 @@ import Darwin
 // MARK: - SoftmaxKernels.md
 
 func docCLandingPage() throws -> (probabilities: [Float], loss: Float) {
-  let logits: [Float] = [2.0, 1.0, 0.1, -.infinity,  // row 0: the last class is masked
+  let logits: [Float] = [2.0, 1.0, 0.1, -.infinity,  // row 0: class 3 masked
                          0.5, 0.5, 0.5, 0.5]         // row 1
-  let probabilities = try softmax(logits, cols: 4)  // rows sum to 1; the masked class gets exactly 0
+  let probabilities = try softmax(logits, cols: 4)  // masked -> exactly 0
   let labels: [Int64] = [0, 3]
-  let loss = try crossEntropy(logits, cols: 4, labels: labels)  // the mean over the rows
+  let loss = try crossEntropy(logits, cols: 4, labels: labels)  // the mean
   return (probabilities, loss)
 }
 
 // MARK: - GettingStarted.md
 
 func docCGettingStartedArrays() throws -> (probabilities: [Float], logProbabilities: [Float], lse: [Float], single: [Float]) {
-  let logits: [Float] = [2.0, 1.0, 0.1, -.infinity,  // row 0: the last class is masked
+  let logits: [Float] = [2.0, 1.0, 0.1, -.infinity,  // row 0: class 3 masked
                          0.5, 0.5, 0.5, 0.5]         // row 1
-  let probabilities = try softmax(logits, cols: 4)         // each row sums to 1; masked -> exactly 0
-  let logProbabilities = try logSoftmax(logits, cols: 4)   // <= 0; masked -> -inf
-  let lse = try logSumExp(logits, cols: 4)                 // one value per row
-  let single = try softmax([Float](repeating: 1, count: 3)) // one vector: [1/3, 1/3, 1/3]
+  // Each row of probabilities sums to 1; the masked class gets exactly 0.
+  let probabilities = try softmax(logits, cols: 4)
+  // Log-probabilities are <= 0; the masked class gets -inf.
+  let logProbabilities = try logSoftmax(logits, cols: 4)
+  let lse = try logSumExp(logits, cols: 4)  // one value per row
+  let single = try softmax([Float](repeating: 1, count: 3))  // [1/3, 1/3, 1/3]
   return (probabilities, logProbabilities, lse, single)
 }
 
@@ -50,7 +52,8 @@ func docCGettingStartedSpans() throws -> [Double] {
 }
 
 func docCGettingStartedStrides() throws -> [Float] {
-  // 4 rows of 10 logits, stored in rows of 16 elements; the 6 padding elements are not touched.
+  // 4 rows of 10 logits, stored in rows of 16 elements;
+  // the 6 padding elements are not touched.
   var padded = [Float](repeating: 0, count: 4 * 16)
   var matrix = padded.mutableSpan
   try logSoftmax(inPlace: &matrix, rows: 4, cols: 10, stride: 16)
@@ -71,8 +74,9 @@ func docCGettingStartedErrors() -> (data: [Float], caught: String) {
   var data: [Float] = [1, 2, 3, 4, 5, 6, 7]
   do {
     try softmax(inPlace: &data, cols: 3)
-  } catch SoftmaxError.countNotMultipleOfColumns(let argument, let count, let cols) {
-    print("\(argument): \(count) elements are not rows of \(cols)")  // inPlace: 7 elements are not rows of 3
+  } catch SoftmaxError.countNotMultipleOfColumns(let name, let count, let cols) {
+    // inPlace: 7 elements are not rows of 3
+    print("\(name): \(count) elements are not rows of \(cols)")
   } catch {
     print(error)
   }
@@ -89,14 +93,17 @@ func docCCallingConvention() throws -> (y: [Float], dx: [Float], dyThenDx: [Floa
   let labels: [Int64] = [1, 0]
   let fast = KernelOptions(mode: .fast, threads: 2)
   let probabilities = try softmax(logits, cols: 3, options: fast)
-  let loss = try crossEntropy(logits, cols: 3, labels: labels, options: CrossEntropyOptions(reduction: .sum, kernel: fast))
+  let options = CrossEntropyOptions<Float>(reduction: .sum, kernel: fast)
+  let loss = try crossEntropy(logits, cols: 3, labels: labels, options: options)
 
   let labels32: [Int32] = [1, 0]
+  let sumOnly = CrossEntropyOptions<Float>(reduction: .sum)
   var gradient = [Float](repeating: 0, count: 6)
   let total = try logits.withUnsafeBufferPointer { x in
     try labels32.withUnsafeBufferPointer { l in
       try gradient.withUnsafeMutableBufferPointer { g in
-        try crossEntropyWithGradient(x, rows: 2, cols: 3, labels: l, gradient: g, options: CrossEntropyOptions(reduction: .sum))
+        try crossEntropyWithGradient(
+          x, rows: 2, cols: 3, labels: l, gradient: g, options: sumOnly)
       }
     }
   }
@@ -113,7 +120,8 @@ func docCCallingConventionForwardBackward() throws -> (y: [Float], dx: [Float]) 
   let dy: [Float] = [0.1, 0, -0.1, 0, 0.2, 0]  // d(loss)/dy from the layer above
   var dx = [Float](repeating: 0, count: rows * cols)
   var backward = dx.mutableSpan
-  try softmaxBackward(dy.span, rows: rows, cols: cols, output: y.span, gradient: &backward)
+  try softmaxBackward(
+    dy.span, rows: rows, cols: cols, output: y.span, gradient: &backward)
   return (y, dx)
 }
 
@@ -121,7 +129,8 @@ func docCCallingConventionInPlace() throws -> [Float] {
   let probabilities: [Float] = [0.25, 0.25, 0.5]
   var upstream: [Float] = [1, 0, 0]
   var dyThenDx = upstream.mutableSpan
-  try softmaxBackward(inPlace: &dyThenDx, rows: 1, cols: 3, output: probabilities.span)
+  try softmaxBackward(
+    inPlace: &dyThenDx, rows: 1, cols: 3, output: probabilities.span)
   return upstream
 }
 
@@ -151,29 +160,37 @@ func docCTrainingStep() throws -> DocCTrainingStep {
     -1.0, 1.0, 0.5,
     0.0, 0.3, -0.2,
   ]
-  var weights = (0..<(features * classes)).map { Float($0 % 7) * 0.05 - 0.15 }  // features x classes
+  // The weights, features x classes, row-major.
+  var weights = (0..<(features * classes)).map { Float($0 % 7) * 0.05 - 0.15 }
   let labels: [Int64] = [1, 4, -100, 0]  // -100: padding, ignored
 
   // Forward: logits = inputs x weights.
   var logits = [Float](repeating: 0, count: batch * classes)
   for r in 0..<batch {
     for c in 0..<classes {
-      for k in 0..<features { logits[r * classes + c] += inputs[r * features + k] * weights[k * classes + c] }
+      for k in 0..<features {
+        logits[r * classes + c] += inputs[r * features + k] * weights[k * classes + c]
+      }
     }
   }
 
-  // The mean loss over the 3 rows not ignored, and `logits` overwritten by d(loss)/d(logits).
+  // The mean loss over the 3 rows not ignored, and `logits` overwritten
+  // by d(loss)/d(logits).
   let options = CrossEntropyOptions<Float>(labelSmoothing: 0.1)
-  let loss = try crossEntropyWithGradient(inPlace: &logits, cols: classes, labels: labels, options: options)
+  let loss = try crossEntropyWithGradient(
+    inPlace: &logits, cols: classes, labels: labels, options: options)
   result.lossBefore = loss
   result.gradient = logits
 
-  // Backward into the weights, dW = inputs^T x dlogits, and one step of gradient descent.
+  // Backward into the weights, dW = inputs^T x dlogits, and one step
+  // of gradient descent.
   let learningRate: Float = 0.5
   for k in 0..<features {
     for c in 0..<classes {
       var dW: Float = 0
-      for r in 0..<batch { dW += inputs[r * features + k] * logits[r * classes + c] }
+      for r in 0..<batch {
+        dW += inputs[r * features + k] * logits[r * classes + c]
+      }
       weights[k * classes + c] -= learningRate * dW
     }
   }
@@ -205,7 +222,8 @@ func docCTrainingStep() throws -> DocCTrainingStep {
   var microBatch = scores
   var microBatchGradient = microBatch.mutableSpan
   let part = try crossEntropyWithGradient(
-    inPlace: &microBatchGradient, rows: rows, cols: cols, labels: targets.span, gradientScale: 0.5)
+    inPlace: &microBatchGradient, rows: rows, cols: cols, labels: targets.span,
+    gradientScale: 0.5)
   result.part = part
   result.halfGradient = microBatch
 
@@ -222,7 +240,8 @@ func docCTrainingStep() throws -> DocCTrainingStep {
   var dLogProbabilities = [Float](repeating: 0, count: 6)
   dLogProbabilities[0 * 3 + 2] = -1  // row 0, class 2
   dLogProbabilities[1 * 3 + 0] = -1  // row 1, class 0
-  let dLogits = try logSoftmaxBackward(dLogProbabilities, cols: 3, output: logProbabilities)
+  let dLogits = try logSoftmaxBackward(
+    dLogProbabilities, cols: 3, output: logProbabilities)
   result.dLogits = dLogits
 
   var upstream = dAttention
@@ -235,8 +254,8 @@ func docCTrainingStep() throws -> DocCTrainingStep {
 // MARK: - NumericalSemantics.md
 
 func docCNumericalSemantics() throws -> (p: [Float], probabilities: [Float], lse: [Float], maskedLoss: Float, masked: [Float], zero: Float) {
-  let extreme: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0, 1e30]
-  let p = try softmax(extreme)  // [1, 0, 0, 0]: no NaN, no overflow
+  let huge = Float.greatestFiniteMagnitude
+  let p = try softmax([huge, -huge, 0, 1e30])  // [1, 0, 0, 0]: no NaN
 
   let rows: [Float] = [
     1, 2, -.infinity, 3,                              // a masked class
@@ -250,11 +269,13 @@ func docCNumericalSemantics() throws -> (p: [Float], probabilities: [Float], lse
   let lse = try logSumExp(rows, cols: 4)  // [3.41, -inf, +inf, nan]
 
   var masked: [Float] = [0, 1, -.infinity]
-  let maskedLoss = try crossEntropyWithGradient(inPlace: &masked, cols: 3, labels: [Int32(2)])
+  let maskedLoss = try crossEntropyWithGradient(
+    inPlace: &masked, cols: 3, labels: [Int32(2)])
   // maskedLoss == +inf; `masked`, now the gradient, is finite: [0.27, 0.73, -1]
 
   let allIgnored: [Int32] = [-100, -100]
-  let zero = try crossEntropy([Float](repeating: 1, count: 6), cols: 3, labels: allIgnored)  // 0
+  let ones = [Float](repeating: 1, count: 6)
+  let zero = try crossEntropy(ones, cols: 3, labels: allIgnored)  // 0, not NaN
   return (p, probabilities, lse, maskedLoss, masked, zero)
 }
 
@@ -262,10 +283,12 @@ func docCNumericalSemanticsBadInput() -> (logits: [Float], caught: String) {
   var caught = ""
   func print(_ text: Any) { caught = "\(text)" }
   var logits: [Float] = [1, 2, 3, 4, 5, 6]
+  let labels: [Int64] = [1, 7]
   do {
-    _ = try crossEntropyWithGradient(inPlace: &logits, cols: 3, labels: [Int64(1), 7])
-  } catch SoftmaxError.labelOutOfRange(let argument, let row, let value, let cols) {
-    print("\(argument)[\(row)] = \(value) is not a class of \(cols)")  // labels[1] = 7 is not a class of 3
+    _ = try crossEntropyWithGradient(inPlace: &logits, cols: 3, labels: labels)
+  } catch SoftmaxError.labelOutOfRange(let name, let row, let value, let cols) {
+    // labels[1] = 7 is not a class of 3
+    print("\(name)[\(row)] = \(value) is not a class of \(cols)")
   } catch {
     print(error)
   }
@@ -282,7 +305,9 @@ func docCAccuracy() throws -> ElementError {
   let y = try softmax(x, cols: 1000)
   let oracle = Oracle.softmax(x, rows: 1, cols: 1000)  // the same row in Double
   let m = x.max()!
-  let errors = x.indices.map { Accuracy.softmax(y[$0], oracle: oracle[$0], x: x[$0], max: m) }
+  let errors = x.indices.map { j in
+    Accuracy.softmax(y[j], oracle: oracle[j], x: x[j], max: m)
+  }
   let worst = errors.max()!  // the element with the largest error / bound ratio
   print(worst.error, worst.bound, worst.passes)
   return worstSeen!
@@ -294,10 +319,11 @@ func docCModesAndThreads() throws -> (probabilities: [Float], crossEntropyOption
   var caught = ""
   func print(_ text: Any...) { caught = text.map { "\($0)" }.joined(separator: " ") }
   let logits = [Float](repeating: 0.5, count: 64 * 1000)
-  let fast = KernelOptions(mode: .fast, threads: 0)  // inlined exp, one thread per processor
+  // The inlined exp, on one thread per processor:
+  let fast = KernelOptions(mode: .fast, threads: 0)
   let probabilities = try softmax(logits, cols: 1000, options: fast)
-  let crossEntropyOptions = CrossEntropyOptions<Float>(labelSmoothing: 0.1, kernel: fast)
-  let binaryOptions = BinaryCrossEntropyOptions<Float>(reduction: .sum, kernel: .fast)
+  let lossOptions = CrossEntropyOptions<Float>(labelSmoothing: 0.1, kernel: fast)
+  let binaryOptions = BinaryCrossEntropyOptions<Float>(kernel: .fast)
 
   do {
     _ = try softmax(logits, cols: 1000, options: KernelOptions(threads: -1))
@@ -314,7 +340,7 @@ func docCModesAndThreads() throws -> (probabilities: [Float], crossEntropyOption
   try VectorExp.exp(arguments.span, output: &output, options: .fast)
 
   print("kernels:", InstructionSet.active)
-  return (probabilities, crossEntropyOptions, binaryOptions, thrown, values, caught)
+  return (probabilities, lossOptions, binaryOptions, thrown, values, caught)
 }
 
 // MARK: - ShardedVocabularies.md
@@ -333,20 +359,25 @@ func docCShardedVocabularies() throws -> (loss: Float, left: [Float], right: [Fl
   // 2. Exchange and merge: every shard now has each whole row's state.
   let states = zip(leftStates, rightStates).map { $0.merged(with: $1) }
 
-  // 3. Each shard: its part of the mean loss, and its gradient columns over its logits.
+  // 3. Each shard: its part of the mean loss, and its gradient columns
+  //    written over its logits.
   var leftGradient = left.mutableSpan
   var loss = try crossEntropyShardWithGradient(
-    inPlace: &leftGradient, rows: rows, cols: 4, columnOffset: 0, totalCols: vocabulary,
+    inPlace: &leftGradient, rows: rows, cols: 4,
+    columnOffset: 0, totalCols: vocabulary,
     labels: labels.span, states: states.span)
   var rightGradient = right.mutableSpan
   loss += try crossEntropyShardWithGradient(
-    inPlace: &rightGradient, rows: rows, cols: 2, columnOffset: 4, totalCols: vocabulary,
+    inPlace: &rightGradient, rows: rows, cols: 2,
+    columnOffset: 4, totalCols: vocabulary,
     labels: labels.span, states: states.span)
-  // `loss` is the mean cross-entropy of the two whole rows; `left` and `right` hold the gradient.
+  // `loss` is the mean cross-entropy of the two whole rows, and `left`
+  // and `right` hold the gradient.
 
   let whole = try logSumExp([0.5, -1, 2, 0, 3, 1.5] as [Float])
-  let merged = leftStates[0].merged(with: rightStates[0]).logSumExp  // the same, within a few ulps
-  let neutral = leftStates[0].merged(with: .empty)                    // leftStates[0]
+  // The same, within a few ulps:
+  let merged = leftStates[0].merged(with: rightStates[0]).logSumExp
+  let neutral = leftStates[0].merged(with: .empty)  // leftStates[0]
   return (loss, left, right, whole, merged, neutral, leftStates[0])
 }
 
@@ -355,8 +386,9 @@ func docCShardedVocabularies() throws -> (loss: Float, left: [Float], right: [Fl
 func docCReferenceLandingPage() throws -> (kernel: [Float], reference: [Float], worst: ElementError) {
   let logits: [Float] = [3, 1, -2, 0.5, 0, 0, 0, -.infinity]
   let kernel = try logSoftmax(logits, cols: 4)
-  let reference = Reference.logSoftmax(logits, rows: 2, cols: 4)  // one element at a time, in Float
-  let oracle = Oracle.logSoftmax(logits, rows: 2, cols: 4)        // the same, in Double
+  // One element at a time, in Float, and the same in Double:
+  let reference = Reference.logSoftmax(logits, rows: 2, cols: 4)
+  let oracle = Oracle.logSoftmax(logits, rows: 2, cols: 4)
   let lse = Oracle.logSumExp(logits, rows: 2, cols: 4)
   let worst = logits.indices.map { i in
     Accuracy.logScale(kernel[i], oracle: oracle[i], x: logits[i], lse: lse[i / 4])
@@ -493,7 +525,7 @@ struct DocCArticleTests {
     let m = try docCModesAndThreads()
     #expect(abs(m.probabilities[0..<1000].reduce(0, +) - 1) < 1e-5)
     #expect(m.crossEntropyOptions.kernel.mode == .fast && m.crossEntropyOptions.kernel.threads == 0)
-    #expect(m.binaryOptions.kernel == .fast && m.binaryOptions.reduction == .sum)
+    #expect(m.binaryOptions.kernel == .fast && m.binaryOptions.reduction == .mean)
     #expect(m.caught == "threads must be >= 0, got -1")
     let expected: [Float] = [-1, 0, 1, 2].map { Float(exp(Double($0))) }
     #expect(Self.close(m.values, expected, 1e-5))
