@@ -212,7 +212,7 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 /// on entry and `gradientScale * d(loss)/d(logits)` on return.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -241,7 +241,7 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 /// on entry and `gradientScale * d(loss)/d(logits)` on return, and `losses` receives the elementwise losses.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -328,7 +328,7 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 /// Binary cross-entropy with logits and its gradient in place, pointer form.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -377,7 +377,7 @@ public func binaryCrossEntropy<T: SoftmaxScalar>(
 /// and replaces the logits by `gradientScale * d(loss)/d(logits)`.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - cols: The row length; the count must be a multiple of it.
 ///   - targets: The targets, the shape of `inPlace`.
 ///   - gradientScale: Multiplies the gradient.

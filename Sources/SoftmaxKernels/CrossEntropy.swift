@@ -283,7 +283,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// entry and `gradientScale * d(loss)/d(logits)` on return. No second matrix is needed.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of classes (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -311,7 +311,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// entry and `gradientScale * d(loss)/d(logits)` on return, and `losses` receives the per-row losses.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of classes (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -395,7 +395,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// entry and `gradientScale * d(loss)/d(logits)` on return.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of classes (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -464,7 +464,7 @@ public func crossEntropyLosses<T: SoftmaxScalar, L: ClassLabel>(
 /// replaces the logits by `gradientScale * d(loss)/d(logits)`.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - cols: The number of classes; the count must be a multiple of it.
 ///   - labels: One class label per row, in `0 ..< cols` or `options.ignoreIndex`.
 ///   - gradientScale: Multiplies the gradient.
@@ -620,7 +620,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 /// entry and `gradientScale * d(loss)/d(logits)` on return. No second matrix is needed.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of classes (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -649,7 +649,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 /// entry and `gradientScale * d(loss)/d(logits)` on return, and `losses` receives the per-row losses.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of classes (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -736,7 +736,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 /// entry and `gradientScale * d(loss)/d(logits)` on return.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of classes (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -806,7 +806,7 @@ public func crossEntropyLosses<T: SoftmaxScalar>(
 /// replaces the logits by `gradientScale * d(loss)/d(logits)`.
 ///
 /// - Parameters:
-///   - inPlace: The logits on entry, the gradient on return.
+///   - logits: (`inPlace:`) The logits on entry, the gradient on return.
 ///   - cols: The number of classes; the count must be a multiple of it.
 ///   - targets: Target probabilities, the shape of `logits`.
 ///   - gradientScale: Multiplies the gradient.

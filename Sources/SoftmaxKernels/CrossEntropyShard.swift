@@ -200,7 +200,7 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// Class-label cross-entropy of one shard with its gradient written over its logits, with spans.
 ///
 /// - Parameters:
-///   - inPlace: This shard's logits on entry, its columns of the gradient on return.
+///   - logits: (`inPlace:`) This shard's logits on entry, its columns of the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns of this shard (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -232,7 +232,7 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// Class-label cross-entropy of one shard with its gradient written over its logits, with spans, writing the per-row parts.
 ///
 /// - Parameters:
-///   - inPlace: This shard's logits on entry, its columns of the gradient on return.
+///   - logits: (`inPlace:`) This shard's logits on entry, its columns of the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns of this shard (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -324,7 +324,7 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// Class-label cross-entropy of one shard with its gradient written over its logits, pointer form.
 ///
 /// - Parameters:
-///   - inPlace: This shard's logits on entry, its columns of the gradient on return.
+///   - logits: (`inPlace:`) This shard's logits on entry, its columns of the gradient on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns of this shard (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.

@@ -112,7 +112,7 @@ public func softmax<T: SoftmaxScalar>(
 /// Row-wise softmax in place: `inPlace` holds the logits on entry and the probabilities on return.
 ///
 /// - Parameters:
-///   - inPlace: The `rows x cols` matrix, row-major; row `r` starts at `r * stride`.
+///   - data: (`inPlace:`) The `rows x cols` matrix, row-major; row `r` starts at `r * stride`.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows; `cols` when nil.
@@ -147,7 +147,7 @@ public func softmax<T: SoftmaxScalar>(
 /// Row-wise softmax in place, pointer form.
 ///
 /// - Parameters:
-///   - inPlace: The `rows x cols` matrix: logits on entry, probabilities on return.
+///   - data: (`inPlace:`) The `rows x cols` matrix: logits on entry, probabilities on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows; `cols` when nil.
@@ -178,7 +178,7 @@ public func softmax<T: SoftmaxScalar>(
 /// Softmax of each row of `cols` elements of an array, in place.
 ///
 /// - Parameters:
-///   - inPlace: Rows of `cols` logits on entry, their probabilities on return.
+///   - data: (`inPlace:`) Rows of `cols` logits on entry, their probabilities on return.
 ///   - cols: The row length; the count must be a multiple of it.
 ///   - options: Mode and threads.
 /// - Throws: ``SoftmaxError`` before writing anything on a wrong count or option.
@@ -231,7 +231,7 @@ public func logSoftmax<T: SoftmaxScalar>(
 /// on return.
 ///
 /// - Parameters:
-///   - inPlace: The `rows x cols` matrix, row-major; row `r` starts at `r * stride`.
+///   - data: (`inPlace:`) The `rows x cols` matrix, row-major; row `r` starts at `r * stride`.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows; `cols` when nil.
@@ -266,7 +266,7 @@ public func logSoftmax<T: SoftmaxScalar>(
 /// Row-wise log-softmax in place, pointer form.
 ///
 /// - Parameters:
-///   - inPlace: The `rows x cols` matrix: logits on entry, log-probabilities on return.
+///   - data: (`inPlace:`) The `rows x cols` matrix: logits on entry, log-probabilities on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows; `cols` when nil.
@@ -296,7 +296,7 @@ public func logSoftmax<T: SoftmaxScalar>(
 /// Log-softmax of each row of `cols` elements of an array, in place.
 ///
 /// - Parameters:
-///   - inPlace: Rows of `cols` logits on entry, their log-probabilities on return.
+///   - data: (`inPlace:`) Rows of `cols` logits on entry, their log-probabilities on return.
 ///   - cols: The row length; the count must be a multiple of it.
 ///   - options: Mode and threads.
 /// - Throws: ``SoftmaxError`` before writing anything on a wrong count or option.

@@ -113,7 +113,7 @@ public func softmaxBackward<T: SoftmaxScalar>(
 /// Softmax backward in place: `inPlace` holds dL/dy on entry and dL/dx on return.
 ///
 /// - Parameters:
-///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - gradOutput: (`inPlace:`) The upstream gradient on entry, the gradient with respect to the input on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -156,7 +156,7 @@ public func softmaxBackward<T: SoftmaxScalar>(
 /// Softmax backward in place, pointer form: `inPlace` holds dL/dy on entry and dL/dx on return.
 ///
 /// - Parameters:
-///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - gradOutput: (`inPlace:`) The upstream gradient on entry, the gradient with respect to the input on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -216,7 +216,7 @@ public func logSoftmaxBackward<T: SoftmaxScalar>(
 /// Log-softmax backward in place: `inPlace` holds dL/dy on entry and dL/dx on return.
 ///
 /// - Parameters:
-///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - gradOutput: (`inPlace:`) The upstream gradient on entry, the gradient with respect to the input on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.
@@ -259,7 +259,7 @@ public func logSoftmaxBackward<T: SoftmaxScalar>(
 /// Log-softmax backward in place, pointer form: `inPlace` holds dL/dy on entry and dL/dx on return.
 ///
 /// - Parameters:
-///   - inPlace: The upstream gradient on entry, the gradient with respect to the input on return.
+///   - gradOutput: (`inPlace:`) The upstream gradient on entry, the gradient with respect to the input on return.
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `inPlace`; `cols` when nil.

@@ -1,25 +1,50 @@
-/// One element's measured error and SPEC.md's bound for it, both in ulps of the working type.
+/// One element's measured error and the package's bound for it, both in ulps of the working type.
 /// The element passes when `error <= bound`. Outputs that are not finite must match the oracle
 /// exactly: `error` is 0 if they do and infinity if they do not.
 public struct ElementError: Sendable, Comparable {
+  /// The measured error, in the unit of the bound (ulps of 1 for softmax, ulps of
+  /// `max(|x_j|, |lse|)` for the log-scale results, least normal magnitudes below the normal range).
   public var error: Double
+  /// The largest error the bound allows, in the same unit (0 for a non-finite result, which must
+  /// be exact).
   public var bound: Double
   /// `error / bound`: at most 1 passes.
   public var ratio: Double { bound > 0 ? error / bound : (error == 0 ? 0 : .infinity) }
+  /// Whether the element meets its bound: `error <= bound`.
   public var passes: Bool { error <= bound }
 
+  /// An element's error and its bound.
+  ///
+  /// - Parameters:
+  ///   - error: The measured error, in the unit of the bound.
+  ///   - bound: The largest error allowed, in the same unit.
   public init(error: Double, bound: Double) {
     self.error = error
     self.bound = bound
   }
 
+  /// Orders by ``ratio``, so the maximum of a collection is the element closest to (or furthest
+  /// past) its bound.
+  ///
+  /// - Parameters:
+  ///   - a: One element's error.
+  ///   - b: Another element's error.
+  /// - Returns: Whether `a` uses a smaller fraction of its bound than `b`.
   public static func < (a: Self, b: Self) -> Bool { a.ratio < b.ratio }
 }
 
-/// SPEC.md's accuracy bounds, shared by the tests and the benchmark report.
+/// The package's accuracy bounds (see the `SoftmaxKernels` article "Accuracy"), shared by the
+/// tests and the benchmark report.
 public enum Accuracy {
   /// Softmax: relative error <= (|x_j - m| + 4) * ulpOfOne, in units of `ulpOfOne`; for a
   /// true value below the normal range, absolute error <= 2 * leastNormalMagnitude instead.
+  ///
+  /// - Parameters:
+  ///   - y: The probability to check.
+  ///   - o: The oracle's probability for the same element, in the wider type.
+  ///   - x: The element's logit x_j.
+  ///   - m: The row's maximum logit.
+  /// - Returns: The element's error and bound; a non-finite `y` or oracle must match exactly.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
@@ -40,6 +65,13 @@ public enum Accuracy {
   /// Log-softmax, logsumexp and cross-entropy: absolute error <= 4 ulp(max(|x_j|, |lse|)), in
   /// units of that ulp. `x` is x_j for log-softmax, x_t for cross-entropy, the row max for lse.
   /// A true value beyond `T`'s range must come out as the infinity it rounds to.
+  ///
+  /// - Parameters:
+  ///   - y: The value to check.
+  ///   - o: The oracle's value, in the wider type.
+  ///   - x: x_j (log-softmax), x_t (cross-entropy) or the row's maximum (logsumexp).
+  ///   - lse: The row's logsumexp from the oracle.
+  /// - Returns: The element's error and bound; a non-finite `y` or oracle must match exactly.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
@@ -51,6 +83,11 @@ public enum Accuracy {
 
   /// The unit of `logScale`: ulp(max(|x|, |lse|)) in `T` (greatestFinite's ulp past the range,
   /// at least the least nonzero magnitude).
+  ///
+  /// - Parameters:
+  ///   - x: x_j, x_t or the row's maximum, as for `logScale`.
+  ///   - lse: The row's logsumexp from the oracle.
+  /// - Returns: The unit, in the wider type.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)

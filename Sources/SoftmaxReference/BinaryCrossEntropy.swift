@@ -25,6 +25,16 @@ enum ScalarBinaryCrossEntropy {
 
 extension Reference {
   /// Elementwise BCE with logits over packed `rows x cols`, `posWeight` per column (nil: all 1).
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - t: The targets, packed like `x`.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  ///   - posWeight: One weight per column for the positive term, or nil for all 1.
+  ///   - reduction: Sum, or mean over all `rows * cols` elements.
+  ///   - gradientScale: Multiplies the gradient.
+  /// - Returns: The elementwise losses, the reduced loss and the gradient, in `T`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func binaryCrossEntropyWithLogits<T: ElementaryScalar>(
@@ -49,6 +59,16 @@ extension Reference {
 
 extension Oracle {
   /// BCE with logits in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - t: The targets, packed like `x`.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  ///   - posWeight: One weight per column for the positive term, or nil for all 1.
+  ///   - reduction: Sum, or mean over all `rows * cols` elements.
+  ///   - gradientScale: Multiplies the gradient.
+  /// - Returns: The elementwise losses, the reduced loss and the gradient, in `T.Wide`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)

@@ -121,6 +121,15 @@ enum ScalarCrossEntropy {
 
 extension Reference {
   /// Class-label cross-entropy of packed `rows x cols` logits; labels must be valid.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of classes.
+  ///   - labels: One class label per row, in `0 ..< cols` or `s.ignoreIndex`.
+  ///   - s: Ignore index, class weights, label smoothing, z-loss and reduction.
+  ///   - gradientScale: Multiplies the gradient.
+  /// - Returns: The per-row losses, the reduced loss and the gradient, in `T`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func crossEntropy<T: ElementaryScalar>(
@@ -151,6 +160,15 @@ extension Reference {
   }
 
   /// Probability-target cross-entropy of packed `rows x cols` logits and targets.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of classes.
+  ///   - targets: Target probabilities, packed like `x`.
+  ///   - s: Ignore index, class weights, label smoothing, z-loss and reduction.
+  ///   - gradientScale: Multiplies the gradient.
+  /// - Returns: The per-row losses, the reduced loss and the gradient, in `T`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func crossEntropy<T: ElementaryScalar>(
@@ -176,6 +194,15 @@ extension Reference {
 
 extension Oracle {
   /// Class-label cross-entropy in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of classes.
+  ///   - labels: One class label per row, in `0 ..< cols` or `s.ignoreIndex`.
+  ///   - s: Ignore index, class weights, label smoothing, z-loss and reduction.
+  ///   - gradientScale: Multiplies the gradient.
+  /// - Returns: The per-row losses, the reduced loss and the gradient, in `T.Wide`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
@@ -189,6 +216,15 @@ extension Oracle {
   }
 
   /// Probability-target cross-entropy in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of classes.
+  ///   - targets: Target probabilities, packed like `x`.
+  ///   - s: Ignore index, class weights, label smoothing, z-loss and reduction.
+  ///   - gradientScale: Multiplies the gradient.
+  /// - Returns: The per-row losses, the reduced loss and the gradient, in `T.Wide`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)

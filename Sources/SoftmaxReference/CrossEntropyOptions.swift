@@ -15,6 +15,13 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
   public var reduction: LossReduction
 
   /// Settings with PyTorch's defaults.
+  ///
+  /// - Parameters:
+  ///   - ignoreIndex: The label of rows to skip, or nil.
+  ///   - classWeights: One weight per class, or nil for all 1.
+  ///   - labelSmoothing: eps in [0, 1].
+  ///   - zLoss: The z-loss coefficient.
+  ///   - reduction: Mean or sum of the per-row losses.
   public init(
     ignoreIndex: Int? = -100, classWeights: [T]? = nil, labelSmoothing: T = 0, zLoss: T = 0,
     reduction: LossReduction = .mean
@@ -27,6 +34,9 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
   }
 
   /// The kernels' options, converted exactly to `T` (Float -> Double, Double -> Float80, or same).
+  ///
+  /// - Parameter o: The kernels' cross-entropy options; their `kernel` (mode and threads) has no
+  ///   counterpart here.
   public init<S: SoftmaxScalar>(_ o: CrossEntropyOptions<S>) {
     self.init(
       ignoreIndex: o.ignoreIndex, classWeights: o.classWeights?.map { T($0) },
@@ -34,6 +44,9 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
   }
 
   /// The same settings in another precision.
+  ///
+  /// - Parameter to: The precision to convert to.
+  /// - Returns: The settings with their weights, smoothing and z-loss converted to `U`.
   public func converted<U: ElementaryScalar>(to _: U.Type) -> CrossEntropySettings<U> {
     CrossEntropySettings<U>(
       ignoreIndex: ignoreIndex, classWeights: classWeights?.map { U($0) }, labelSmoothing: U(labelSmoothing),

@@ -9,6 +9,10 @@ public struct ReferenceLogSumExpState<T: ElementaryScalar>: Sendable {
   public var excess: T
 
   /// A state from its parts.
+  ///
+  /// - Parameters:
+  ///   - max: The slice's maximum.
+  ///   - excess: `sum_j exp(x_j - max) - 1`.
   public init(max: T, excess: T) {
     self.max = max
     self.excess = excess
@@ -16,6 +20,8 @@ public struct ReferenceLogSumExpState<T: ElementaryScalar>: Sendable {
 
   /// The state of a slice: NaN if it holds a NaN, (-inf, -1) if empty or fully masked,
   /// (+inf, k - 1) with k +inf entries.
+  ///
+  /// - Parameter slice: The logits of the slice.
   public init<C: Collection<T>>(_ slice: C) {
     switch RowSummary(slice) {
     case .nan: self.init(max: .nan, excess: .nan)
@@ -26,6 +32,10 @@ public struct ReferenceLogSumExpState<T: ElementaryScalar>: Sendable {
   }
 
   /// The merged state of two slices.
+  ///
+  /// - Parameter o: The state of another slice of the same row.
+  /// - Returns: The state of both slices: NaN if either is NaN, the other if one is empty, the
+  ///   +inf count added if either has +inf entries.
   public func merged(with o: Self) -> Self {
     if max.isNaN || o.max.isNaN || excess.isNaN || o.excess.isNaN { return Self(max: .nan, excess: .nan) }
     if max == -.infinity { return o }

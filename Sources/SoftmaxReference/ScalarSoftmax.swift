@@ -86,6 +86,12 @@ enum ScalarSoftmax {
 /// which made the benchmark's "speed-up over the scalar reference" meaningless.
 public enum Reference {
   /// Row-wise softmax, one element at a time.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: The probabilities, packed like `x`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func softmax<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
@@ -93,6 +99,12 @@ public enum Reference {
   }
 
   /// Row-wise log-softmax, one element at a time.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: The log-probabilities, packed like `x`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func logSoftmax<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
@@ -100,6 +112,12 @@ public enum Reference {
   }
 
   /// Row-wise logsumexp, one value per row.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: One logsumexp per row.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func logSumExp<T: ElementaryScalar>(_ x: [T], rows: Int, cols: Int) -> [T] {
@@ -111,6 +129,12 @@ public enum Reference {
 /// the kernels' and the reference's errors are measured against.
 public enum Oracle {
   /// Row-wise softmax in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: The probabilities in `T.Wide`, packed like `x`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
@@ -120,6 +144,12 @@ public enum Oracle {
   }
 
   /// Row-wise log-softmax in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: The log-probabilities in `T.Wide`, packed like `x`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
@@ -129,6 +159,12 @@ public enum Oracle {
   }
 
   /// Row-wise logsumexp in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - x: `rows * cols` logits, packed row-major.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: One logsumexp per row, in `T.Wide`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)

@@ -1,7 +1,15 @@
 // Softmax and log-softmax backward from the forward outputs, one element at a time.
 
 extension Reference {
-  /// dx_j = y_j (dy_j - sum_k dy_k y_k) per row of packed `rows x cols` matrices.
+  /// Softmax backward: dx_j = y_j (dy_j - sum_k dy_k y_k) per row of packed `rows x cols`
+  /// matrices, with `y = softmax(x)`.
+  ///
+  /// - Parameters:
+  ///   - y: The forward output, `rows * cols` values packed row-major.
+  ///   - dy: The upstream gradient d(loss)/dy, packed like `y`.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: dx = d(loss)/dx, packed like `y`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func softmaxBackward<T: ElementaryScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T] {
@@ -15,7 +23,14 @@ extension Reference {
     return dx
   }
 
-  /// dx_j = dy_j - exp(y_j) sum_k dy_k per row.
+  /// Log-softmax backward: dx_j = dy_j - exp(y_j) sum_k dy_k per row, with `y = logSoftmax(x)`.
+  ///
+  /// - Parameters:
+  ///   - y: The forward output, `rows * cols` values packed row-major.
+  ///   - dy: The upstream gradient d(loss)/dy, packed like `y`.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: dx = d(loss)/dx, packed like `y`.
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
   public static func logSoftmaxBackward<T: ElementaryScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T] {
@@ -32,6 +47,13 @@ extension Reference {
 
 extension Oracle {
   /// Softmax backward in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - y: The forward output, `rows * cols` values packed row-major.
+  ///   - dy: The upstream gradient d(loss)/dy, packed like `y`.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: dx in `T.Wide`, packed like `y`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
@@ -41,6 +63,13 @@ extension Oracle {
   }
 
   /// Log-softmax backward in the wider precision.
+  ///
+  /// - Parameters:
+  ///   - y: The forward output, `rows * cols` values packed row-major.
+  ///   - dy: The upstream gradient d(loss)/dy, packed like `y`.
+  ///   - rows: The number of rows.
+  ///   - cols: The number of columns.
+  /// - Returns: dx in `T.Wide`, packed like `y`.
   #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
