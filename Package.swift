@@ -3,7 +3,7 @@
 // SoftmaxKernels: hand-vectorized softmax, log-softmax, logsumexp and cross-entropy for Float and
 // Double on Swift SIMD types, with SLEEF's vector exp/log.
 //
-// Module map (see README, "How it is built"):
+// Module map (see docs/architecture.md):
 //   CSleef                  system library: SLEEF + a tiny header shim (CPU detection).
 //   SoftmaxKernelsCore      the vector-math protocol and the row algorithms, all @inlinable and
 //                           generic, compiled into each backend below with that backend's flags.
@@ -17,8 +17,8 @@ import PackageDescription
 
 /// `-O` for the kernel modules (the Core and the three backends) in debug builds too. SwiftPM
 /// builds dependencies in the consumer's configuration, and `swift build` / `swift run` /
-/// `swift test` default to debug, where the generic SIMD kernels ran 160-1700x slower than in
-/// release (README, "What a debug build costs"). The Core as well: its `@inlinable` bodies reach
+/// `swift test` default to debug, where the generic SIMD kernels ran orders of magnitude slower than in
+/// release (docs/performance.md, "What a debug build costs"). The Core as well: its `@inlinable` bodies reach
 /// the backends as compiled, and at -Onone they kept dynamic exclusivity checks in hot loops.
 /// Release builds already get `-O`, so their code does not change.
 /// `SOFTMAXKERNELS_UNOPTIMIZED_KERNELS=1` in the environment leaves them at `-Onone` in debug,

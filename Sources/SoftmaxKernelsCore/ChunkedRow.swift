@@ -34,10 +34,9 @@ extension VectorMath {
 
   /// How far ahead of the element being computed the inlined exp-sum loop (`BlockSums.addExp`)
   /// prefetches `x`, for a row of `n` elements: one chunk when the row fits in one (its next rows
-  /// come from L2/L3: at W2 one chunk ahead measured 4% faster than two), two chunks for longer
-  /// rows, which stream from memory (W3-W5: softmax 10-15% and logsumexp up to 30% faster than
-  /// one chunk ahead, fast mode, Float, AVX-512). The SLEEF path (`expBlock`) keeps one chunk:
-  /// two made its softmax 12-25% slower at W3-W5.
+  /// come from L2/L3, where one chunk ahead was faster than two), two chunks for longer rows,
+  /// which stream from memory and gain most from the longer distance. The SLEEF path
+  /// (`expBlock`) keeps one chunk: two made it slower. Numbers: docs/performance.md.
   @inlinable @inline(__always)
   public static func prefetchDistance(rowLength n: Int) -> Int { n > chunkCount ? 2 &* chunkBytes : chunkBytes }
 

@@ -38,8 +38,8 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   ///
   /// Each step's vectors pass through `M.materialized`, so the whole tree runs at full width,
   /// two rotations and one TwoSum per step: since only lane 0 is read at the end, LLVM otherwise
-  /// splits the tree into scalar and two-lane pieces (about 150 instructions at 16 lanes instead
-  /// of 60; 3-4% of fast softmax at W2).
+  /// splits the tree into scalar and two-lane pieces (more than twice the instructions at 16
+  /// lanes; numbers: docs/performance.md).
   @inlinable @inline(__always)
   public func total<M: VectorMath>(merging other: Self, using _: M.Type) -> V.Scalar where M.Vector == V {
     var merged = self

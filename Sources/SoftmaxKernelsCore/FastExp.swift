@@ -15,7 +15,7 @@
 // 2^(n - k) * 2^k on lanes x >= 0 instead, so it is right up to the overflow threshold and +inf
 // past it, at the cost of two lane selects. Below ln of the least subnormal it is exactly 0 (exactly 0 for -inf, so
 // masked classes stay exactly 0). NaN stays NaN. exp(0) is exactly 1.
-// Measured accuracy is documented in README ("Fast mode").
+// Its measured accuracy is in docs/architecture.md ("The fast exp"); FastExpTests checks it.
 
 extension VectorMath where Scalar == Float {
   /// e^x per lane for x <= 43 (not checked), about 1 ulp, inlined (fast mode's kernels).

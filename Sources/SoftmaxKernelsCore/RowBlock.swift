@@ -20,9 +20,8 @@
 
 extension VectorMath {
   /// Rows of `n` elements with `1 <= n < rowBlockLimit` go through the row blocks: fewer than
-  /// 8 vectors (64 Floats or 32 Doubles with AVX2). Measured on the bench with 1024 rows of 4 to
-  /// 100 columns: blocks win below that (W1 Float softmax 3.7-5.2 -> 2.3-2.5 ns/element), the
-  /// row path at 100 Doubles.
+  /// 8 vectors (64 Floats or 32 Doubles with AVX2). On the bench (rows of 4 to 100 columns) the
+  /// blocks won below this limit and the row path above it (numbers: docs/performance.md).
   @inlinable @inline(__always)
   public static var rowBlockLimit: Int { 8 &* width }
 

@@ -75,11 +75,10 @@ extension VectorMath {
   /// row k's element j, so s = sum_j dy_j y_j is a lane-wise compensated sum, one per row, with
   /// no horizontal reduction. Every load precedes every store, so `dx` may be `y` or `dy`.
   ///
-  /// Used for rows of fewer than 3 vectors. Measured (1024 rows, ns per element, row path vs
-  /// blocks): AVX-512 Float 8 columns 4.17 vs 1.13, 24: 1.45 vs 1.13, 32: 1.07 vs 1.12; AVX2
-  /// Float 8: 2.10 vs 0.89, 24: 0.80 vs 0.83; AVX2 Double 8: 1.28 vs 0.46. The block costs about
-  /// the same per element at any length (its columns are gathered lane by lane), the row path a
-  /// fixed amount per row (its horizontal reduction), so the crossover is near 2-3 vectors.
+  /// Used for rows of fewer than 3 vectors. The block costs about the same per element at any
+  /// length (its columns are gathered lane by lane), the row path a fixed amount per row (its
+  /// horizontal reduction), so the crossover is near 2-3 vectors (measured per instruction set:
+  /// docs/performance.md).
   @inlinable @inline(__always)
   public static func softmaxBackwardRowBlock(
     _ y: UnsafePointer<Scalar>, _ ys: Int, _ dy: UnsafePointer<Scalar>, _ dys: Int, count n: Int, lanes: Int,

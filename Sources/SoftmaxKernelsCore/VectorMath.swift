@@ -58,7 +58,7 @@ public protocol VectorMath: SendableMetatype {
   /// `v` unchanged, but opaque to the optimizer: every lane is computed before it, as vectors.
   /// `CompensatedSum.total` passes both vectors of every fold step through it, since LLVM
   /// otherwise narrows a lane-folding tree whose result is one lane into scalar and two-lane
-  /// pieces (at 16 lanes, 150 instructions instead of 60). Defaults to `v`.
+  /// pieces (more than twice the instructions at 16 lanes). Defaults to `v`.
   static func materialized(_ v: Vector) -> Vector
 }
 

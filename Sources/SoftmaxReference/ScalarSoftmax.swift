@@ -81,9 +81,9 @@ enum ScalarSoftmax {
 ///
 /// `Reference` and `Oracle` are pre-specialized for `Float` and `Double`
 /// (`@_specialize(exported: true)`): called from another module (the tests, `scripts/bench`, a
-/// user), generic code would otherwise run unspecialized, through witness tables, about 15-25x
-/// slower (measured: ~430-690 instead of ~26 ns per element for Float softmax on 1000 columns),
-/// which made the benchmark's "speed-up over the scalar reference" meaningless.
+/// user), generic code would otherwise run unspecialized, through witness tables, an order of
+/// magnitude slower, which made the benchmark's "speed-up over the scalar reference" meaningless
+/// (numbers: docs/performance.md).
 public enum Reference {
   /// Row-wise softmax, one element at a time.
   ///
