@@ -51,7 +51,7 @@ func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
     return try withKernelLabels(labels, rows: rows, cols: cols, ignoreIndex: options.ignoreIndex) {
       (l) throws(SoftmaxError) in
       let lossOut = try losses.map { (b) throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
-      try checkLossesDisjoint(lossOut, rows: rows, from: x, gradient: g)
+      try checkLossesDisjoint(lossOut, rows: rows, from: x, named: logitsName, gradient: g)
       if rows == 0 { return 0 }
       return runCrossEntropy(
         options: options, ignoreIndex: l.ignoreIndex, rows: rows, cols: cols, threads: threads, weightSum: weightSum,
@@ -65,7 +65,7 @@ func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
   case .targets(let targets, let targetsStride):
     let p = try shape.input(targets, stride: targetsStride, argument: "targets", strideArgument: "targetsStride")
     let lossOut = try losses.map { (b) throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
-    try checkLossesDisjoint(lossOut, rows: rows, from: x, gradient: g, targets: p)
+    try checkLossesDisjoint(lossOut, rows: rows, from: x, named: logitsName, gradient: g, targets: p)
     if let g { try checkDisjoint(p, g.readOnly, input: "targets", output: inPlace ? "inPlace" : "gradient") }
     if rows == 0 { return 0 }
     if cols == 0 {  // no classes: nothing to predict, every loss 0
@@ -116,13 +116,14 @@ func runCrossEntropy<T: SoftmaxScalar>(
   return mean ? total.mean(dividedBy: denominator) : total.sum
 }
 
-/// Rejects a `losses` buffer that shares an element with the logits, the gradient or the targets.
+/// Rejects a `losses` buffer that shares an element with the logits (named `logitsName`: "logits",
+/// or "inPlace" for the in-place forms), the gradient or the targets.
 func checkLossesDisjoint<T>(
-  _ losses: UnsafeMutablePointer<T>?, rows: Int, from x: StridedRows<T>, gradient: MutableStridedRows<T>?,
-  targets: StridedRows<T>? = nil
+  _ losses: UnsafeMutablePointer<T>?, rows: Int, from x: StridedRows<T>, named logitsName: String,
+  gradient: MutableStridedRows<T>?, targets: StridedRows<T>? = nil
 ) throws(SoftmaxError) {
   guard let losses else { return }
-  try checkDisjoint(x, perRow: losses, count: rows, input: "logits", output: "losses")
+  try checkDisjoint(x, perRow: losses, count: rows, input: logitsName, output: "losses")
   if let gradient { try checkDisjoint(gradient.readOnly, perRow: losses, count: rows, input: "gradient", output: "losses") }
   if let targets { try checkDisjoint(targets, perRow: losses, count: rows, input: "targets", output: "losses") }
 }

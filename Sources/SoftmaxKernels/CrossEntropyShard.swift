@@ -35,7 +35,7 @@ func crossEntropyShardCall<T: SoftmaxScalar, L: ClassLabel>(
   return try withKernelLabels(labels, rows: rows, cols: totalCols, ignoreIndex: options.ignoreIndex) {
     (l) throws(SoftmaxError) in
     let lossOut = try losses.map { (b) throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
-    try checkLossesDisjoint(lossOut, rows: rows, from: x, gradient: g)
+    try checkLossesDisjoint(lossOut, rows: rows, from: x, named: logitsName, gradient: g)
     if rows == 0 { return 0 }
     return states.withMemoryRebound(to: LogSumExpPartial<T>.self) { s in
       runCrossEntropy(

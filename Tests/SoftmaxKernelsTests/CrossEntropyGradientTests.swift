@@ -18,8 +18,8 @@ struct CrossEntropyGradientTests {
     let s = c.settings.converted(to: T.Wide.self)
     var kernel = m.values
     switch c.target {
-    case .labels(let l): _ = try crossEntropyWithGradient(logits: &kernel, labels: l, cols: cols, options: c.options, gradientScale: c.gradientScale)
-    case .probabilities(let p): _ = try crossEntropyWithGradient(logits: &kernel, targets: p, cols: cols, options: c.options, gradientScale: c.gradientScale)
+    case .labels(let l): _ = try crossEntropyWithGradient(inPlace: &kernel, cols: cols, labels: l, gradientScale: c.gradientScale, options: c.options)
+    case .probabilities(let p): _ = try crossEntropyWithGradient(inPlace: &kernel, cols: cols, targets: p, gradientScale: c.gradientScale, options: c.options)
     }
     let ora: LossResult<T.Wide>
     switch c.target {
@@ -114,7 +114,7 @@ struct CrossEntropyGradientTests {
     for k in 0..<(rows * cols) where c.logits.values[k].isFinite && ora.losses[k].isFinite {
       let x = T.Wide(c.logits.values[k]), t = T.Wide(c.targets[k]), pw = T.Wide(c.posWeight?[k % cols] ?? 1)
       func f(_ v: [T.Wide]) -> T.Wide {
-        Reference.binaryCrossEntropyWithLogits(logits: v, targets: [t], rows: 1, cols: 1, posWeight: [pw], reduction: .none).losses[0]
+        Reference.binaryCrossEntropyWithLogits(logits: v, targets: [t], rows: 1, cols: 1, posWeight: [pw], reduction: .sum).losses[0]
       }
       // loss = (1 - t) x + (1 - t + pw t) softplus(-x): derivatives of softplus bounded as lse's.
       let a = abs(1 - t + pw * t)

@@ -35,17 +35,17 @@ struct CrossEntropyValidationTests {
                             sourceLocation: SourceLocation = #_sourceLocation) {
     expectNoWrite(e, sourceLocation: sourceLocation) { (a, _, l) throws(SoftmaxError) in
       try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-        _ = try crossEntropyWithGradient(logitsInPlace: a, rows: rows, cols: cols, labels: lb, options: options, losses: l)
+        _ = try crossEntropyWithGradient(inPlace: a, rows: rows, cols: cols, labels: lb, losses: l, options: options)
       }
     }
     expectNoWrite(e, sourceLocation: sourceLocation) { (a, g, l) throws(SoftmaxError) in
       try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-        _ = try crossEntropyWithGradient(logits: UnsafeBufferPointer(a), rows: rows, cols: cols, labels: lb, options: options, gradient: g, losses: l)
+        _ = try crossEntropyWithGradient(UnsafeBufferPointer(a), rows: rows, cols: cols, labels: lb, gradient: g, losses: l, options: options)
       }
     }
     expectNoWrite(e, sourceLocation: sourceLocation) { (a, _, l) throws(SoftmaxError) in
       try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-        _ = try crossEntropy(logits: UnsafeBufferPointer(a), rows: rows, cols: cols, labels: lb, options: options, losses: l)
+        _ = try crossEntropy(UnsafeBufferPointer(a), rows: rows, cols: cols, labels: lb, losses: l, options: options)
       }
     }
   }
@@ -60,7 +60,7 @@ struct CrossEntropyValidationTests {
   @Test func negativeOrNaNClassWeightIsRejected() {
     Self.allLabelCalls([0, 1, 2], .init(classWeights: [1, 1, -0.5, 1, 1]), expect: .invalidWeight(argument: "classWeights", index: 2, value: -0.5))
     let e: SoftmaxError? = {
-      do throws(SoftmaxError) { _ = try crossEntropy(logits: Self.logits, labels: [0, 1, 2], cols: 5, options: .init(classWeights: [1, .nan, 1, 1, 1])) } catch { return error }
+      do throws(SoftmaxError) { _ = try crossEntropy(Self.logits, cols: 5, labels: [0, 1, 2], options: .init(classWeights: [1, .nan, 1, 1, 1])) } catch { return error }
       return nil
     }()
     if case .invalidWeight(let a, let i, let v)? = e { #expect(a == "classWeights" && i == 1 && v.isNaN) } else { Issue.record("got \(String(describing: e))") }
@@ -80,20 +80,20 @@ struct CrossEntropyValidationTests {
     let small = [Float](repeating: 0.2, count: 14)
     Self.expectNoWrite(.bufferTooSmall(argument: "targets", required: 15, actual: 14)) { (a, _, l) throws(SoftmaxError) in
       try small.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
-        _ = try crossEntropyWithGradient(logitsInPlace: a, rows: Self.rows, cols: Self.cols, targets: p, losses: l)
+        _ = try crossEntropyWithGradient(inPlace: a, rows: Self.rows, cols: Self.cols, targets: p, losses: l)
       }
     }
     // Losses buffer too small.
     Self.expectNoWrite(.bufferTooSmall(argument: "losses", required: 3, actual: 2)) { (a, _, l) throws(SoftmaxError) in
       try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-        _ = try crossEntropyWithGradient(logitsInPlace: a, rows: Self.rows, cols: Self.cols, labels: lb, losses: UnsafeMutableBufferPointer(rebasing: l[0..<2]))
+        _ = try crossEntropyWithGradient(inPlace: a, rows: Self.rows, cols: Self.cols, labels: lb, losses: UnsafeMutableBufferPointer(rebasing: l[0..<2]))
       }
     }
     // Gradient partly overlapping the logits.
     Self.expectNoWrite(.overlappingBuffers(input: "logits", output: "gradient")) { (a, _, _) throws(SoftmaxError) in
       try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
         _ = try crossEntropyWithGradient(
-          logits: UnsafeBufferPointer(rebasing: a[0..<10]), rows: 2, cols: Self.cols, labels: lb,
+          UnsafeBufferPointer(rebasing: a[0..<10]), rows: 2, cols: Self.cols, labels: lb,
           gradient: UnsafeMutableBufferPointer(rebasing: a[3..<15]))
       }
     }
@@ -103,44 +103,52 @@ struct CrossEntropyValidationTests {
     Self.expectNoWrite(.overlappingBuffers(input: "logits", output: "losses")) { (a, _, _) throws(SoftmaxError) in
       try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
         _ = try crossEntropy(
-          logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, labels: lb,
+          UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, labels: lb,
           losses: UnsafeMutableBufferPointer(rebasing: a[12..<15]))
       }
     }
-    Self.expectNoWrite(.overlappingBuffers(input: "logits", output: "losses")) { (a, _, _) throws(SoftmaxError) in
+    // (The in-place buffer is named "inPlace", as in every other error of the in-place forms.)
+    Self.expectNoWrite(.overlappingBuffers(input: "inPlace", output: "losses")) { (a, _, _) throws(SoftmaxError) in
       try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
         _ = try crossEntropyWithGradient(
-          logitsInPlace: a, rows: Self.rows, cols: Self.cols, labels: lb, losses: UnsafeMutableBufferPointer(rebasing: a[0..<3]))
+          inPlace: a, rows: Self.rows, cols: Self.cols, labels: lb, losses: UnsafeMutableBufferPointer(rebasing: a[0..<3]))
       }
     }
     Self.expectNoWrite(.overlappingBuffers(input: "gradient", output: "losses")) { (a, g, _) throws(SoftmaxError) in
       try [Int32(0), 1, 2].withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
         _ = try crossEntropyWithGradient(
-          logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, labels: lb, gradient: g,
+          UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, labels: lb, gradient: g,
           losses: UnsafeMutableBufferPointer(rebasing: g[6..<9]))
       }
     }
     Self.expectNoWrite(.overlappingBuffers(input: "targets", output: "losses")) { (a, g, _) throws(SoftmaxError) in
       _ = try crossEntropy(
-        logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, targets: UnsafeBufferPointer(g),
+        UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, targets: UnsafeBufferPointer(g),
         losses: UnsafeMutableBufferPointer(rebasing: g[12..<15]))
     }
     Self.expectNoWrite(.overlappingBuffers(input: "targets", output: "gradient")) { (a, g, _) throws(SoftmaxError) in
       _ = try crossEntropyWithGradient(
-        logits: UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, targets: UnsafeBufferPointer(g), gradient: g)
+        UnsafeBufferPointer(a), rows: Self.rows, cols: Self.cols, targets: UnsafeBufferPointer(g), gradient: g)
     }
     // Arrays: labels count, targets count, BCE posWeight, backward shapes.
     #expect(throws: SoftmaxError.countMismatch(argument: "labels", expected: 3, actual: 4)) {
-      try crossEntropy(logits: Self.logits, labels: [0, 1, 2, 3], cols: 5)
+      try crossEntropy(Self.logits, cols: 5, labels: [0, 1, 2, 3])
     }
     #expect(throws: SoftmaxError.countMismatch(argument: "targets", expected: 15, actual: 5)) {
-      try crossEntropy(logits: Self.logits, targets: [Float](repeating: 0.2, count: 5), cols: 5)
+      try crossEntropy(Self.logits, cols: 5, targets: [Float](repeating: 0.2, count: 5))
     }
     #expect(throws: SoftmaxError.invalidWeight(argument: "posWeight", index: 0, value: -1)) {
-      try binaryCrossEntropyWithLogits(logits: Self.logits, targets: Self.logits, cols: 5, posWeight: [-1, 1, 1, 1, 1])
+      try binaryCrossEntropy(Self.logits, cols: 5, targets: Self.logits, options: .init(posWeight: [-1, 1, 1, 1, 1]))
     }
-    #expect(throws: SoftmaxError.countMismatch(argument: "gradOutput", expected: 15, actual: 3)) {
-      try softmaxBackward(output: Self.logits, gradOutput: [1, 2, 3], cols: 5)
+    // Backward: gradOutput (the primary input) sets the shape; output must have its count.
+    #expect(throws: SoftmaxError.countMismatch(argument: "output", expected: 5, actual: 15)) {
+      try softmaxBackward([1, 2, 3, 4, 5], cols: 5, output: Self.logits)
+    }
+    #expect(throws: SoftmaxError.countMismatch(argument: "output", expected: 15, actual: 5)) {
+      try logSoftmaxBackward(Self.logits, cols: 5, output: [1, 2, 3, 4, 5])
+    }
+    #expect(throws: SoftmaxError.countNotMultipleOfColumns(argument: "gradOutput", count: 3, cols: 5)) {
+      try softmaxBackward([1, 2, 3], cols: 5, output: Self.logits)
     }
   }
 

@@ -14,7 +14,7 @@ struct DocExampleTests {
     let options = CrossEntropyOptions<Float>(labelSmoothing: 0.1, zLoss: 1e-4)  // mean reduction
 
     // One call: the mean loss, and `logits` overwritten with d(loss)/d(logits).
-    let loss = try crossEntropyWithGradient(logits: &logits, labels: labels, cols: vocab, options: options)
+    let loss = try crossEntropyWithGradient(inPlace: &logits, cols: vocab, labels: labels, options: options)
     // Backpropagate `logits` (now the gradient) into the model; report `loss`.
     // --- end ---
     #expect(loss > 0 && loss.isFinite)
@@ -32,7 +32,7 @@ struct DocExampleTests {
       try labels.withUnsafeBufferPointer { l in
         try perRow.withUnsafeMutableBufferPointer { losses in
           try crossEntropyWithGradient(
-            logitsInPlace: x, rows: rows, cols: cols, labels: l, options: options, gradientScale: 1, losses: losses)
+            inPlace: x, rows: rows, cols: cols, labels: l, losses: losses, gradientScale: 1, options: options)
         }
       }
     }
@@ -52,8 +52,8 @@ struct DocExampleTests {
         for (offset, shard) in [(0, left), (4, right)] {
           try shard.withUnsafeBufferPointer { s in
             try gradient.withUnsafeMutableBufferPointer { g in
-              loss += try crossEntropyShard(
-                logits: s, rows: 1, cols: shard.count, columnOffset: offset, totalCols: 6,
+              loss += try crossEntropyShardWithGradient(
+                s, rows: 1, cols: shard.count, columnOffset: offset, totalCols: 6,
                 labels: label, states: states, gradient: UnsafeMutableBufferPointer(rebasing: g[offset...]))
             }
           }
@@ -61,7 +61,7 @@ struct DocExampleTests {
       }
     }
     // --- end ---
-    let whole = try crossEntropy(logits: x, labels: [4], cols: 6)
+    let whole = try crossEntropy(x, cols: 6, labels: [4])
     #expect(abs(loss - whole) <= 4 * whole.ulp)
   }
 }

@@ -68,13 +68,22 @@ struct EveryBackendTests {
   @Test func crossEntropy() async {
     await seededPropertyCheck(count: 100, input: CECases.make(Float.self, cols: 0...300, adversarial: true, labels: true)) { c in
       var c = c
-      c.options.mode = TestMode.current
+      c.options.kernel.mode = TestMode.current
       try checkCrossEntropy(c)
     }
     await seededPropertyCheck(count: 100, input: CECases.make(Double.self, cols: 0...300, adversarial: false, labels: false)) { c in
       var c = c
-      c.options.mode = TestMode.current
+      c.options.kernel.mode = TestMode.current
       try checkCrossEntropy(c)
+    }
+  }
+
+  @Test func binaryCrossEntropy() async {
+    await seededPropertyCheck(count: 100, input: BinaryCrossEntropyTests.cases(Float.self, adversarial: true)) { c in
+      try BinaryCrossEntropyTests.check(c.inMode(TestMode.current))
+    }
+    await seededPropertyCheck(count: 100, input: BinaryCrossEntropyTests.cases(Double.self, adversarial: false)) { c in
+      try BinaryCrossEntropyTests.check(c.inMode(TestMode.current))
     }
   }
 

@@ -127,7 +127,7 @@ struct FastExpTests {
     func check<T: ReferenceScalar>(_: T.Type, top: T) throws -> Double {
       let xs = (0...20_000).map { top * T($0) / 20_000 } + [top + 1, 1000, 1e30, .infinity, .greatestFiniteMagnitude]
       var y = [T](repeating: 0, count: xs.count)
-      try xs.withUnsafeBufferPointer { x in try y.withUnsafeMutableBufferPointer { try VectorExp.exp(x, into: $0, mode: .fast) } }
+      try xs.withUnsafeBufferPointer { x in try y.withUnsafeMutableBufferPointer { try VectorExp.exp(x, output: $0, options: .fast) } }
       var worst = 0.0
       for (x, v) in zip(xs, y) {
         let exact = T.Wide.libmExp(T.Wide(x))

@@ -110,12 +110,12 @@ struct FuzzRegressionTests {
         let state = try logSumExpStates(row, cols: n)[0].logSumExp
         let es = Accuracy.logScale(state, oracle: olse, x: top, lse: olse)
         #expect(es.passes, "\(what): state \(state) vs \(olse), \(es.error) ulp")
-        let ce = CrossEntropyOptions<T>(mode: mode)
+        let ce = CrossEntropyOptions<T>(kernel: KernelOptions(mode: mode))
         let oce = Oracle.crossEntropy(logits: row, rows: 1, cols: n, labels: [0], settings: CrossEntropySettings(ce)).losses[0]
         var inPlace = row
         for (name, loss) in [
-          ("loss", try crossEntropy(logits: row, labels: [0], cols: n, options: ce)),
-          ("fused loss", try crossEntropyWithGradient(logits: &inPlace, labels: [0], cols: n, options: ce)),
+          ("loss", try crossEntropy(row, cols: n, labels: [0], options: ce)),
+          ("fused loss", try crossEntropyWithGradient(inPlace: &inPlace, cols: n, labels: [0], options: ce)),
         ] {
           let e = Accuracy.logScale(loss, oracle: oce, x: top, lse: olse)
           #expect(e.passes, "\(what): cross-entropy \(name) \(loss) vs \(oce), \(e.error) ulp")
@@ -148,7 +148,7 @@ struct FuzzRegressionTests {
     ]
     for (x, labels, weights) in cases {
       let cols = x.count / labels.count
-      let options = CrossEntropyOptions<T>(classWeights: weights, mode: mode)
+      let options = CrossEntropyOptions<T>(classWeights: weights, kernel: KernelOptions(mode: mode))
       let what = "\(T.self) \(mode) \(x) labels \(labels) weights \(String(describing: weights))"
       let o = Oracle.crossEntropy(
         logits: x, rows: labels.count, cols: cols, labels: labels, settings: CrossEntropySettings(options)).loss
@@ -157,16 +157,16 @@ struct FuzzRegressionTests {
       let targets: [T] = labels.flatMap { (l: Int) -> [T] in (0..<cols).map { $0 == l ? 1 : 0 } }
       var inPlaceTargets = x
       var results: [(String, T)] = [
-        ("labels", try crossEntropy(logits: x, labels: labels, cols: cols, options: options)),
-        ("labels fused in place", try crossEntropyWithGradient(logits: &inPlace, labels: labels, cols: cols, options: options)),
+        ("labels", try crossEntropy(x, cols: cols, labels: labels, options: options)),
+        ("labels fused in place", try crossEntropyWithGradient(inPlace: &inPlace, cols: cols, labels: labels, options: options)),
         ("reference", Reference.crossEntropy(logits: x, rows: labels.count, cols: cols, labels: labels, settings: CrossEntropySettings(options)).loss),
       ]
       // One-hot probability targets give the same mean when the weights are 1 (the mean of
       // targets divides by rows, not by the weights).
       if weights == nil {
-        results.append(("targets", try crossEntropy(logits: x, targets: targets, cols: cols, options: options)))
+        results.append(("targets", try crossEntropy(x, cols: cols, targets: targets, options: options)))
         results.append(
-          ("targets fused in place", try crossEntropyWithGradient(logits: &inPlaceTargets, targets: targets, cols: cols, options: options)))
+          ("targets fused in place", try crossEntropyWithGradient(inPlace: &inPlaceTargets, cols: cols, targets: targets, options: options)))
       }
       for (name, v) in results {
         let err = abs(T.Wide(v) - o) / (T.Wide(T.ulpOfOne) * o)
@@ -176,9 +176,9 @@ struct FuzzRegressionTests {
     // Subnormal class weights: the weighted row losses underflow (as in PyTorch, each is w_t
     // times the loss, rounded), so the mean is that of the rounded losses; the reference's first
     // version divided by multiplying with 1 / denominator = +inf and gave NaN (found in review).
-    let tinyWeights = CrossEntropyOptions<T>(classWeights: [4 * T.leastNonzeroMagnitude, 2 * T.leastNonzeroMagnitude], mode: mode)
+    let tinyWeights = CrossEntropyOptions<T>(classWeights: [4 * T.leastNonzeroMagnitude, 2 * T.leastNonzeroMagnitude], kernel: KernelOptions(mode: mode))
     let tx: [T] = [0, 1, 3, -2]
-    let kernelMean = try crossEntropy(logits: tx, labels: [1, 0], cols: 2, options: tinyWeights)
+    let kernelMean = try crossEntropy(tx, cols: 2, labels: [1, 0], options: tinyWeights)
     let referenceMean = Reference.crossEntropy(logits: tx, rows: 2, cols: 2, labels: [1, 0], settings: CrossEntropySettings(tinyWeights)).loss
     #expect(kernelMean.isFinite && referenceMean.isFinite && kernelMean == referenceMean, "\(T.self) \(mode) tiny weights: \(kernelMean) vs reference \(referenceMean)")
     // The sum over a row's classes overflows (targetsAdversarialDouble, twice: inf against 1.22e308
@@ -193,18 +193,18 @@ struct FuzzRegressionTests {
       ([g / 2, -g / 2] + zeroRows(7, 2), [0, 1] + firstClass(7, 2), [1, 4], 8, 2),
     ]
     for (gx, gt, weights, rows, cols) in gapCases {
-      let weighted = CrossEntropyOptions<T>(classWeights: weights, mode: mode)
-      let smoothed = CrossEntropyOptions<T>(classWeights: weights, labelSmoothing: 1, mode: mode)
+      let weighted = CrossEntropyOptions<T>(classWeights: weights, kernel: KernelOptions(mode: mode))
+      let smoothed = CrossEntropyOptions<T>(classWeights: weights, labelSmoothing: 1, kernel: KernelOptions(mode: mode))
       let labels = [Int](repeating: 0, count: rows)
       let ot = Oracle.crossEntropy(logits: gx, rows: rows, cols: cols, targets: gt, settings: CrossEntropySettings(weighted)).loss
       let os = Oracle.crossEntropy(logits: gx, rows: rows, cols: cols, labels: labels, settings: CrossEntropySettings(smoothed)).loss
       var inPlaceTargets = gx, inPlaceSmoothed = gx
       for (name, v, exact) in [
-        ("weighted targets", try crossEntropy(logits: gx, targets: gt, cols: cols, options: weighted), ot),
-        ("weighted targets fused in place", try crossEntropyWithGradient(logits: &inPlaceTargets, targets: gt, cols: cols, options: weighted), ot),
+        ("weighted targets", try crossEntropy(gx, cols: cols, targets: gt, options: weighted), ot),
+        ("weighted targets fused in place", try crossEntropyWithGradient(inPlace: &inPlaceTargets, cols: cols, targets: gt, options: weighted), ot),
         ("weighted targets reference", Reference.crossEntropy(logits: gx, rows: rows, cols: cols, targets: gt, settings: CrossEntropySettings(weighted)).loss, ot),
-        ("smoothing", try crossEntropy(logits: gx, labels: labels, cols: cols, options: smoothed), os),
-        ("smoothing fused in place", try crossEntropyWithGradient(logits: &inPlaceSmoothed, labels: labels, cols: cols, options: smoothed), os),
+        ("smoothing", try crossEntropy(gx, cols: cols, labels: labels, options: smoothed), os),
+        ("smoothing fused in place", try crossEntropyWithGradient(inPlace: &inPlaceSmoothed, cols: cols, labels: labels, options: smoothed), os),
       ] where T(exact).isFinite {
         let err = abs(T.Wide(v) - exact) / (T.Wide(T.ulpOfOne) * exact)
         #expect(v.isFinite && err <= 8, "\(T.self) \(mode) \(cols) cols \(name): \(v) vs oracle \(exact) (\(err) eps)")
@@ -214,9 +214,11 @@ struct FuzzRegressionTests {
     // BCE: two elements of loss 0.9 G each in one row (t = 1, x = -0.9 G), mean 0.9 G.
     let bx = [-g * T(0.9), -g * T(0.9)], bt = [T(1), 1]
     let ob = Oracle.binaryCrossEntropyWithLogits(logits: bx, targets: bt, rows: 1, cols: 2, posWeight: nil, reduction: .mean).loss
+    let bceOptions = BinaryCrossEntropyOptions<T>(kernel: KernelOptions(mode: mode))
+    var bceInPlace = bx
     for (name, v) in [
-      ("bce", try binaryCrossEntropyWithLogits(logits: bx, targets: bt, cols: 2)),
-      ("bce with gradient", try binaryCrossEntropyWithLogitsAndGradient(logits: bx, targets: bt, cols: 2).loss),
+      ("bce", try binaryCrossEntropy(bx, cols: 2, targets: bt, options: bceOptions)),
+      ("bce with gradient", try binaryCrossEntropyWithGradient(inPlace: &bceInPlace, cols: 2, targets: bt, options: bceOptions)),
       ("bce reference", Reference.binaryCrossEntropyWithLogits(logits: bx, targets: bt, rows: 1, cols: 2, posWeight: nil, reduction: .mean).loss),
     ] {
       let err = abs(T.Wide(v) - ob) / (T.Wide(T.ulpOfOne) * ob)
@@ -237,7 +239,7 @@ struct FuzzRegressionTests {
     for cols in [3, 7, 8, 13, 40] {
       let y = (0..<cols).map { j in j % 3 == 1 ? tiny[j % tiny.count] : (j == 0 ? T(-0.5) : T(-2) - T(j)) }
       let dy = (0..<cols).map { j in j == 0 ? big : (j == 2 ? big / 3 : 0) }
-      let dx = try logSoftmaxBackward(output: y, gradOutput: dy, cols: cols)
+      let dx = try logSoftmaxBackward(dy, cols: cols, output: y)
       let o = Oracle.logSoftmaxBackward(output: y, gradOutput: dy, rows: 1, cols: cols)
       let eps = T.Wide(T.ulpOfOne), sAbs = dy.reduce(T.Wide(0)) { $0 + abs(T.Wide($1)) }
       for j in 0..<cols {
@@ -272,21 +274,22 @@ struct FuzzRegressionTests {
   /// FuzzBinaryCrossEntropy, Float: x = -4.59e22, t = 1e-45 (subnormal), pos_weight 6.72: the
   /// coefficient pw t was rounded into the subnormals before multiplying 4.59e22, loss 4.50e-22
   /// against 4.32e-22. It is now pw (t max(-x, 0)) for t <= 1.
-  @Test func binaryCrossEntropyKeepsAccuracyForASubnormalTarget() throws {
-    try checkTinyTarget(Float.self, x: -4.58955e22, t: .leastNonzeroMagnitude, pw: 6.71875)
-    try checkTinyTarget(Double.self, x: -3.1e290, t: .leastNonzeroMagnitude, pw: 6.71875)
+  @Test(arguments: KernelOptions.Mode.allCases)
+  func binaryCrossEntropyKeepsAccuracyForASubnormalTarget(mode: KernelOptions.Mode) throws {
+    try checkTinyTarget(Float.self, x: -4.58955e22, t: .leastNonzeroMagnitude, pw: 6.71875, mode: mode)
+    try checkTinyTarget(Double.self, x: -3.1e290, t: .leastNonzeroMagnitude, pw: 6.71875, mode: mode)
     // pw t underflowing to 0 (FuzzBinaryCrossEntropy, Double: loss 0 against 1.7e-294).
-    try checkTinyTarget(Double.self, x: -1e30, t: .leastNonzeroMagnitude, pw: 0.34375)
-    try checkTinyTarget(Float.self, x: -1e30, t: .leastNonzeroMagnitude, pw: 0.34375)
+    try checkTinyTarget(Double.self, x: -1e30, t: .leastNonzeroMagnitude, pw: 0.34375, mode: mode)
+    try checkTinyTarget(Float.self, x: -1e30, t: .leastNonzeroMagnitude, pw: 0.34375, mode: mode)
   }
 
-  private func checkTinyTarget<T: ReferenceScalar>(_: T.Type, x: T, t: T, pw: T) throws {
+  private func checkTinyTarget<T: ReferenceScalar>(_: T.Type, x: T, t: T, pw: T, mode: KernelOptions.Mode) throws {
     for cols in [1, 2, 8, 11] {
       let xs = [T](repeating: x, count: cols), ts = [T](repeating: t, count: cols), pws = [T](repeating: pw, count: cols)
-      let mean = try binaryCrossEntropyWithLogits(logits: xs, targets: ts, cols: cols, posWeight: pws)
+      let mean = try binaryCrossEntropy(xs, cols: cols, targets: ts, options: .init(posWeight: pws, kernel: KernelOptions(mode: mode)))
       let o = Oracle.binaryCrossEntropyWithLogits(logits: xs, targets: ts, rows: 1, cols: cols, posWeight: pws, reduction: .mean).loss
       let err = abs(T.Wide(mean) - o) / (T.Wide(T.ulpOfOne) * o)
-      #expect(err <= 8, "\(T.self) cols \(cols): \(mean) vs \(o) (\(err) eps)")
+      #expect(err <= 8, "\(T.self) \(mode) cols \(cols): \(mean) vs \(o) (\(err) eps)")
     }
   }
 
@@ -309,8 +312,8 @@ struct FuzzRegressionTests {
       let o = CrossEntropyOptions<T>(classWeights: weights, reduction: .sum)
       var inPlace = x
       let results: [(String, T)] = [
-        ("forward", try crossEntropy(logits: x, targets: t, cols: cols, options: o)),
-        ("fused in place", try crossEntropyWithGradient(logits: &inPlace, targets: t, cols: cols, options: o)),
+        ("forward", try crossEntropy(x, cols: cols, targets: t, options: o)),
+        ("fused in place", try crossEntropyWithGradient(inPlace: &inPlace, cols: cols, targets: t, options: o)),
         ("reference", Reference.crossEntropy(logits: x, rows: 1, cols: cols, targets: t, settings: CrossEntropySettings(o)).loss),
         ("oracle", T(Oracle.crossEntropy(logits: x, rows: 1, cols: cols, targets: t, settings: CrossEntropySettings(o)).loss)),
       ]

@@ -223,16 +223,16 @@ struct LongRowCheck<T: ReferenceScalar> {
     // Cross-entropy: the label loss, the fused label gradient (in place), and the one-hot
     // probability target's loss and gradient (the general pass, which goes through the chunked
     // logsumexp partial).
-    let ce = CrossEntropyOptions<T>(mode: mode)
+    let ce = CrossEntropyOptions<T>(kernel: KernelOptions(mode: mode))
     let lossOracle = oracle.lse - T.Wide(x[label])
     var g = x
-    let loss = try crossEntropyWithGradient(logits: &g, labels: [label], cols: n, options: ce)
+    let loss = try crossEntropyWithGradient(inPlace: &g, cols: n, labels: [label], options: ce)
     worst.record("CE loss", Accuracy.logScale(loss, oracle: lossOracle, x: x[label], lse: oracle.lse), at: label)
     for j in 0..<n { worst.record("CE gradient", gradientError(g[j], j), at: j) }
     var oneHot = [T](repeating: 0, count: n)
     oneHot[label] = 1
     var gt = x
-    let targetLoss = try crossEntropyWithGradient(logits: &gt, targets: oneHot, cols: n, options: ce)
+    let targetLoss = try crossEntropyWithGradient(inPlace: &gt, cols: n, targets: oneHot, options: ce)
     worst.record("CE target loss", Accuracy.logScale(targetLoss, oracle: lossOracle, x: x[label], lse: oracle.lse), at: label)
     for j in 0..<n { worst.record("CE target gradient", gradientError(gt[j], j), at: j) }
 
@@ -247,7 +247,9 @@ struct LongRowCheck<T: ReferenceScalar> {
     let n = x.count
     precondition(n % k == 0)
     let w = n / k
-    let states = try (0..<k).map { s in try logSumExpStates(Array(x[(s * w)..<((s + 1) * w)]), cols: w)[0] }
+    let states = try (0..<k).map { s in
+      try logSumExpStates(Array(x[(s * w)..<((s + 1) * w)]), cols: w, options: KernelOptions(mode: mode))[0]
+    }
     var leftToRight = LogSumExpState<T>.empty
     for s in states { leftToRight = leftToRight.merged(with: s) }
     var rightToLeft = LogSumExpState<T>.empty
@@ -263,7 +265,7 @@ struct LongRowCheck<T: ReferenceScalar> {
     for (name, state) in [("left to right", leftToRight), ("right to left", rightToLeft), ("shuffled", shuffled), ("tree", tree(0..<k))] {
       worst.record("\(k) shards \(name): logsumexp", Accuracy.logScale(state.logSumExp, oracle: oracle.lse, x: oracle.max, lse: oracle.lse), at: 0)
     }
-    let ce = CrossEntropyOptions<T>(reduction: .sum, mode: mode)
+    let ce = CrossEntropyOptions<T>(reduction: .sum, kernel: KernelOptions(mode: mode))
     for (name, state) in [("left to right", leftToRight), ("shuffled", shuffled)] {
       var grad = [T](repeating: .nan, count: n)
       try x.withUnsafeBufferPointer { xb in
@@ -271,10 +273,10 @@ struct LongRowCheck<T: ReferenceScalar> {
           try [Int32(label)].withUnsafeBufferPointer { lb in
             try [state].withUnsafeBufferPointer { sb in
               for s in 0..<k {
-                _ = try crossEntropyShard(
-                  logits: UnsafeBufferPointer(rebasing: xb[(s * w)..<((s + 1) * w)]), rows: 1, cols: w,
-                  columnOffset: s * w, totalCols: n, labels: lb, states: sb, options: ce,
-                  gradient: UnsafeMutableBufferPointer(rebasing: gb[(s * w)..<((s + 1) * w)]))
+                _ = try crossEntropyShardWithGradient(
+                  UnsafeBufferPointer(rebasing: xb[(s * w)..<((s + 1) * w)]), rows: 1, cols: w,
+                  columnOffset: s * w, totalCols: n, labels: lb, states: sb,
+                  gradient: UnsafeMutableBufferPointer(rebasing: gb[(s * w)..<((s + 1) * w)]), options: ce)
               }
             }
           }

@@ -61,6 +61,14 @@ struct OptionsTests {
         #expect(try same(softmax(x, cols: cols, options: one), softmax(x, cols: cols, options: many)), "\(at)")
         #expect(try same(logSoftmax(x, cols: cols, options: one), logSoftmax(x, cols: cols, options: many)), "\(at)")
         #expect(try same(logSumExp(x, cols: cols, options: one), logSumExp(x, cols: cols, options: many)), "\(at)")
+        // The backward passes (always the accurate exp) and the logsumexp states, from the
+        // forward outputs of this mode.
+        let y = try softmax(x, cols: cols, options: one), ly = try logSoftmax(x, cols: cols, options: one)
+        let dy = (0..<(rows * cols)).map { T(($0 * 31) % 17) / 8 - 1 }
+        #expect(try same(softmaxBackward(dy, cols: cols, output: y, options: one), softmaxBackward(dy, cols: cols, output: y, options: many)), "\(at) softmax backward")
+        #expect(try same(logSoftmaxBackward(dy, cols: cols, output: ly, options: one), logSoftmaxBackward(dy, cols: cols, output: ly, options: many)), "\(at) log-softmax backward")
+        let s1 = try logSumExpStates(x, cols: cols, options: one), sn = try logSumExpStates(x, cols: cols, options: many)
+        #expect(s1.count == sn.count && zip(s1, sn).allSatisfy { identical($0.max, $1.max) && identical($0.excess, $1.excess) }, "\(at) states")
       }
     }
   }
@@ -78,9 +86,9 @@ struct OptionsTests {
     for mode in KernelOptions.Mode.allCases {
       for reduction in [LossReduction.mean, .sum] {
         let one = CrossEntropyOptions<Double>(
-          classWeights: weights, labelSmoothing: 0.1, zLoss: 1e-3, reduction: reduction, mode: mode)
+          classWeights: weights, labelSmoothing: 0.1, zLoss: 1e-3, reduction: reduction, kernel: KernelOptions(mode: mode))
         var many = one
-        many.threads = threads
+        many.kernel.threads = threads
         func run(_ o: CrossEntropyOptions<Double>, labelled: Bool) throws -> (Double, [Double], [Double]) {
           var g = [Double](repeating: 0, count: rows * cols), l = [Double](repeating: 0, count: rows)
           let r = try x.withUnsafeBufferPointer { xb in
@@ -89,11 +97,11 @@ struct OptionsTests {
                 labelled
                   ? try labels.withUnsafeBufferPointer { t in
                     try crossEntropyWithGradient(
-                      logits: xb, rows: rows, cols: cols, labels: t, options: o, gradient: gb, losses: lb)
+                      xb, rows: rows, cols: cols, labels: t, gradient: gb, losses: lb, options: o)
                   }
                   : try targets.withUnsafeBufferPointer { t in
                     try crossEntropyWithGradient(
-                      logits: xb, rows: rows, cols: cols, targets: t, options: o, gradient: gb, losses: lb)
+                      xb, rows: rows, cols: cols, targets: t, gradient: gb, losses: lb, options: o)
                   }
               }
             }
@@ -110,6 +118,64 @@ struct OptionsTests {
     }
   }
 
+  /// Binary cross-entropy over row ranges, as cross-entropy: elementwise losses and gradients
+  /// bit-identical, the reduced loss within an ulp; with and without posWeight, both reductions,
+  /// both modes, padded strides.
+  @Test("binary cross-entropy threads: losses and gradients bit-identical, reduced loss within an ulp", arguments: [2, 3, 0])
+  func binaryCrossEntropyThreads(threads: Int) throws {
+    try check(Double.self)
+    try check(Float.self)
+    func check<T: SoftmaxScalar>(_: T.Type) throws {
+      let rows = 41, cols = 2003, stride = cols + 5
+      #expect(rows * cols >= 2 * KernelOptions.minimumElementsPerThread)
+      var x = (0..<(rows * stride)).map { T(($0 * 7919) % 2003) / 97 - 10 }
+      x[5 * stride + 17] = -.infinity
+      x[7 * stride + 3] = .infinity
+      x[11 * stride + 1000] = .nan
+      let targets = (0..<(rows * stride)).map { T(($0 * 13) % 7) / 6 }
+      let posWeight = (0..<cols).map { T(0.5) + T($0 % 5) / 4 }
+      for mode in KernelOptions.Mode.allCases {
+        for reduction in [LossReduction.mean, .sum] {
+          for pw in [nil, posWeight] {
+            let one = BinaryCrossEntropyOptions<T>(posWeight: pw, reduction: reduction, kernel: KernelOptions(mode: mode))
+            var many = one
+            many.kernel.threads = threads
+            func run(_ o: BinaryCrossEntropyOptions<T>) throws -> (T, [T], [T]) {
+              var g = [T](repeating: 0, count: rows * stride), l = g
+              let r = try x.withUnsafeBufferPointer { xb in
+                try targets.withUnsafeBufferPointer { tb in
+                  try g.withUnsafeMutableBufferPointer { gb in
+                    try l.withUnsafeMutableBufferPointer { lb in
+                      try binaryCrossEntropyWithGradient(
+                        xb, rows: rows, cols: cols, stride: stride, targets: tb, targetsStride: stride, gradient: gb,
+                        gradientStride: stride, losses: lb, lossesStride: stride, gradientScale: 0.75, options: o)
+                    }
+                  }
+                }
+              }
+              return (r, g, l)
+            }
+            let (r1, g1, l1) = try run(one), (rn, gn, ln) = try run(many)
+            let at = "\(T.self) \(mode) \(reduction) posWeight \(pw != nil)"
+            #expect(l1.elementsEqual(ln, by: identical), "\(at): losses")
+            #expect(g1.elementsEqual(gn, by: identical), "\(at): gradient")
+            #expect(identical(r1, rn) || abs(r1 - rn) <= r1.ulp, "\(at): \(r1) vs \(rn)")
+          }
+        }
+      }
+    }
+  }
+
+  @Test("a negative binary cross-entropy thread count is a typed error and writes nothing")
+  func binaryCrossEntropyNegativeThreadsRejected() {
+    var x: [Float] = [1, 2, 3, 4, 5, 6]
+    #expect(throws: SoftmaxError.invalidThreadCount(-1)) {
+      try binaryCrossEntropyWithGradient(
+        inPlace: &x, cols: 3, targets: [0, 1, 0.5, 1, 0, 0.25], options: .init(kernel: KernelOptions(threads: -1)))
+    }
+    #expect(x == [1, 2, 3, 4, 5, 6])
+  }
+
   @Test("a negative cross-entropy thread count is a typed error and writes nothing")
   func crossEntropyNegativeThreadsRejected() {
     var losses: [Float] = [7, 7]
@@ -118,7 +184,7 @@ struct OptionsTests {
         try losses.withUnsafeMutableBufferPointer { l in
           try [Int32(0), 1].withUnsafeBufferPointer { t in
             try crossEntropy(
-              logits: x, rows: 2, cols: 3, labels: t, options: CrossEntropyOptions(threads: -1), losses: l)
+              x, rows: 2, cols: 3, labels: t, losses: l, options: CrossEntropyOptions(kernel: KernelOptions(threads: -1)))
           }
         }
       }

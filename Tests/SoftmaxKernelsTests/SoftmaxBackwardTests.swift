@@ -19,15 +19,23 @@ struct SoftmaxBackwardTests {
     var failures: [String] = []
     for log in [false, true] {
       let y = log ? try logSoftmax(m.values, cols: cols) : try softmax(m.values, cols: cols)
-      let dx = log ? try logSoftmaxBackward(output: y, gradOutput: dy, cols: cols) : try softmaxBackward(output: y, gradOutput: dy, cols: cols)
-      var inPlace = dy
+      let dx = log ? try logSoftmaxBackward(dy, cols: cols, output: y) : try softmaxBackward(dy, cols: cols, output: y)
+      // In place over dy: the pointer form with the gradient on dy's memory, and the inPlace: form.
+      var inPlace = dy, inPlaceForm = dy
       try y.withUnsafeBufferPointer { yb in
         try inPlace.withUnsafeMutableBufferPointer { b in
           let dyb = UnsafeBufferPointer(b)
           if log {
-            try logSoftmaxBackward(output: yb, gradOutput: dyb, rows: rows, cols: cols, into: b)
+            try logSoftmaxBackward(dyb, rows: rows, cols: cols, output: yb, gradient: b)
           } else {
-            try softmaxBackward(output: yb, gradOutput: dyb, rows: rows, cols: cols, into: b)
+            try softmaxBackward(dyb, rows: rows, cols: cols, output: yb, gradient: b)
+          }
+        }
+        try inPlaceForm.withUnsafeMutableBufferPointer { b in
+          if log {
+            try logSoftmaxBackward(inPlace: b, rows: rows, cols: cols, output: yb)
+          } else {
+            try softmaxBackward(inPlace: b, rows: rows, cols: cols, output: yb)
           }
         }
       }
@@ -45,9 +53,9 @@ struct SoftmaxBackwardTests {
         try dyPad.withUnsafeBufferPointer { dyb in
           try dxPad.withUnsafeMutableBufferPointer { b in
             if log {
-              try logSoftmaxBackward(output: yb, gradOutput: dyb, rows: rows, cols: cols, outputStride: ys, gradOutputStride: dys, into: b, gradInputStride: dxs)
+              try logSoftmaxBackward(dyb, rows: rows, cols: cols, stride: dys, output: yb, outputStride: ys, gradient: b, gradientStride: dxs)
             } else {
-              try softmaxBackward(output: yb, gradOutput: dyb, rows: rows, cols: cols, outputStride: ys, gradOutputStride: dys, into: b, gradInputStride: dxs)
+              try softmaxBackward(dyb, rows: rows, cols: cols, stride: dys, output: yb, outputStride: ys, gradient: b, gradientStride: dxs)
             }
           }
         }
@@ -55,9 +63,9 @@ struct SoftmaxBackwardTests {
       try dy.withUnsafeBufferPointer { dyb in
         try overY.withUnsafeMutableBufferPointer { b in
           if log {
-            try logSoftmaxBackward(output: UnsafeBufferPointer(b), gradOutput: dyb, rows: rows, cols: cols, into: b)
+            try logSoftmaxBackward(dyb, rows: rows, cols: cols, output: UnsafeBufferPointer(b), gradient: b)
           } else {
-            try softmaxBackward(output: UnsafeBufferPointer(b), gradOutput: dyb, rows: rows, cols: cols, into: b)
+            try softmaxBackward(dyb, rows: rows, cols: cols, output: UnsafeBufferPointer(b), gradient: b)
           }
         }
       }
@@ -92,6 +100,7 @@ struct SoftmaxBackwardTests {
             if !ok && failures.count < 5 { failures.append("\(log ? "log-" : "")softmax backward \(name) \(r),\(j): \(v) vs \(o) (budget \(budget))") }
           }
           if !identical(inPlace[k], dx[k]) && failures.count < 5 { failures.append("in place differs at \(r),\(j)") }
+          if !identical(inPlaceForm[k], dx[k]) && failures.count < 5 { failures.append("inPlace: form differs at \(r),\(j)") }
           // Exact: a masked class (y = 0, log y = -inf) gets dx = 0 (softmax) or dy (log-softmax).
           let exact: T? = !log && y[k] == 0 && ora[k] == 0 ? 0 : (log && y[k] == -.infinity && ora[k] == T.Wide(dy[k]) ? dy[k] : nil)
           if let exact, dx[k] != exact && failures.count < 5 { failures.append("\(log ? "log-" : "")softmax backward \(r),\(j) of a masked class: \(dx[k]), not exactly \(exact)") }

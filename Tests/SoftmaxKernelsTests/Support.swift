@@ -132,13 +132,13 @@ func checkForwardKernels<T: ReferenceScalar>(
   var lse = [T](repeating: sentinel, count: rows + 1)  // one guard element past the last row
   try strided.withUnsafeBufferPointer { x in
     try sm.withUnsafeMutableBufferPointer { y in
-      try softmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + outPad, options: options)
+      try softmax(x, rows: rows, cols: cols, stride: cols + pad, output: y, outputStride: cols + outPad, options: options)
     }
     try lsm.withUnsafeMutableBufferPointer { y in
-      try logSoftmax(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, outputStride: cols + outPad, options: options)
+      try logSoftmax(x, rows: rows, cols: cols, stride: cols + pad, output: y, outputStride: cols + outPad, options: options)
     }
     try lse.withUnsafeMutableBufferPointer { y in
-      try logSumExp(x, rows: rows, cols: cols, inputStride: cols + pad, into: y, options: options)
+      try logSumExp(x, rows: rows, cols: cols, stride: cols + pad, output: y, options: options)
     }
   }
   // In place on the packed matrix must give bit-identical results.
