@@ -1,11 +1,12 @@
 import SoftmaxKernels
 import Testing
 
-/// The cross-entropy examples of README.md, compiled and run (checked by ReadmeExampleTests).
-@Suite("README cross-entropy examples")
+/// Cross-entropy usage examples (a training step, buffers in place, a sharded vocabulary), compiled
+/// and run.
+@Suite("Cross-entropy usage examples")
 struct DocExampleTests {
   @Test func trainingStep() throws {
-    // --- README: training step ---
+    // --- training step ---
     let batch = 4, vocab = 10
     var logits = [Float](repeating: 0, count: batch * vocab)  // your model's output, row-major
     for i in logits.indices { logits[i] = Float((i * 7) % 13) * 0.25 - 1.5 }
@@ -22,7 +23,7 @@ struct DocExampleTests {
   }
 
   @Test func hotLoopWithBuffers() throws {
-    // --- README: buffers, in place, per-row losses ---
+    // --- buffers, in place, per-row losses ---
     let rows = 2, cols = 5
     var data: [Float] = [1, 2, 3, 4, 5, 0, 0, 9, 0, 0]
     let labels: [Int32] = [4, 2]
@@ -41,7 +42,7 @@ struct DocExampleTests {
   }
 
   @Test func shardedVocabulary() throws {
-    // --- README: sharded vocabulary ---
+    // --- sharded vocabulary ---
     let x: [Float] = [0.5, -1, 2, 0, 3, 1.5]  // one row, 6 classes, split 4 + 2
     let left = Array(x[0..<4]), right = Array(x[4...])
     let state = try logSumExpStates(left, cols: 4)[0].merged(with: try logSumExpStates(right, cols: 2)[0])

@@ -5,10 +5,10 @@ import Testing
 import Glibc
 #endif
 
-// The README's usage example, compiled and run here. `readmeBlocksAreCompiledHere` checks that
-// every Swift block of README.md placed after a `<!-- compiled: FILE.swift -->` marker appears
-// line for line (import lines aside) in that test file, so the README cannot drift from code
-// that compiles.
+// A usage example on arrays and buffers, compiled and run here. `readmeBlocksAreCompiledHere`
+// checks that every Swift block of README.md placed after a `<!-- compiled: FILE.swift -->` marker
+// appears line for line (import lines aside) in that test file (today ReadmeUsageTests.swift), so
+// the README cannot drift from code that compiles.
 
 func readmeUsageExample() throws -> (probs: [Float], logProbs: [Float], lse: [Float], batch: [Double]) {
   let logits: [Float] = [2.0, 1.0, 0.1, -.infinity,  // row 0; the last class is masked
@@ -36,12 +36,7 @@ struct ReadmeExampleTests {
     #expect(batch.allSatisfy { $0 == 0.001 })
   }
 
-  // TODO(readme-rewrite): README.md is being rewritten for the new calling convention; its blocks
-  // still show the old spellings, which no longer compile, while DocExampleTests.swift and this file
-  // were migrated. Re-enable this line-by-line check when the new README lands (only this check is
-  // off: the examples themselves run above and in DocExampleTests).
-  @Test(.disabled("TODO(readme-rewrite): README.md is being rewritten for the new API"))
-  func readmeBlocksAreCompiledHere() throws {
+  @Test func readmeBlocksAreCompiledHere() throws {
     let here = #filePath
     let root = here.components(separatedBy: "/Tests/").dropLast().joined(separator: "/Tests/")
     let readme = try readText(root + "/README.md")
