@@ -5,7 +5,10 @@ import SoftmaxReference
 // Cross-entropy with class labels and with probability targets: forward, fused forward+backward
 // into a separate buffer, fused in place over the logits (compared bit for bit with the separate
 // call), and the array conveniences; every option (ignore index, class weights, label smoothing,
-// z-loss, reduction, mode, gradient scale); one bad argument in about one call in ten.
+// z-loss, reduction, mode, gradient scale); one bad argument in about one call in ten. Labels go
+// in as Int32; on about half of the inputs the call runs again with them widened to 64 bits
+// (Int64, or Int for the arrays): the same bits out, or the same rejection, and a label moved by
+// 2^32 must be rejected (see `wideLabels`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCrossEntropy(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
