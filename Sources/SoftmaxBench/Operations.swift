@@ -99,14 +99,14 @@ func blackHole<V>(_ v: V) {
 
 // MARK: - the operations
 
-/// `softmax(_:rows:cols:into:)`, out of place: reads x, writes y.
+/// `softmax(_:rows:cols:output:)`, out of place: reads x, writes y.
 enum SoftmaxOp: BenchOperation {
   static let name = "softmax"
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, y, r, c) = (w.input, w.output, w.rows, w.cols)
     let o = w.options
-    return { try! softmax(x, rows: r, cols: c, into: y, options: o) }
+    return { try! softmax(x, rows: r, cols: c, output: y, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
     blackHole(Reference.softmax(x, rows: rows, cols: cols))
@@ -118,14 +118,14 @@ enum SoftmaxOp: BenchOperation {
   }
 }
 
-/// `logSoftmax(_:rows:cols:into:)`, out of place: reads x, writes y.
+/// `logSoftmax(_:rows:cols:output:)`, out of place: reads x, writes y.
 enum LogSoftmaxOp: BenchOperation {
   static let name = "log-softmax"
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, y, r, c) = (w.input, w.output, w.rows, w.cols)
     let o = w.options
-    return { try! logSoftmax(x, rows: r, cols: c, into: y, options: o) }
+    return { try! logSoftmax(x, rows: r, cols: c, output: y, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
     blackHole(Reference.logSoftmax(x, rows: rows, cols: cols))
@@ -137,7 +137,7 @@ enum LogSoftmaxOp: BenchOperation {
   }
 }
 
-/// `logSumExp(_:rows:cols:into:)`: reads x, writes one value per row.
+/// `logSumExp(_:rows:cols:output:)`: reads x, writes one value per row.
 enum LogSumExpOp: BenchOperation {
   static let name = "logsumexp"
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double {
@@ -146,7 +146,7 @@ enum LogSumExpOp: BenchOperation {
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, out, r, c) = (w.input, w.perRow, w.rows, w.cols)
     let o = w.options
-    return { try! logSumExp(x, rows: r, cols: c, into: out, options: o) }
+    return { try! logSumExp(x, rows: r, cols: c, output: out, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _: Workspace<T>) {
     blackHole(Reference.logSumExp(x, rows: rows, cols: cols))
@@ -158,7 +158,7 @@ enum LogSumExpOp: BenchOperation {
   }
 }
 
-/// The exp floor: `VectorExp.exp(_:into:)`, SLEEF's vector exp alone over the same elements
+/// The exp floor: `VectorExp.exp(_:output:)`, SLEEF's vector exp alone over the same elements
 /// (reads x, writes y). Its reference is the C library's scalar exp in a plain loop; its error is
 /// in ulps of the correctly rounded result (SLEEF's u10 functions promise 1.0).
 enum ExpFloorOp: BenchOperation {
@@ -166,8 +166,8 @@ enum ExpFloorOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, y) = (w.input, w.output)
-    let mode = w.options.mode
-    return { try! VectorExp.exp(x, into: y, mode: mode) }
+    let o = KernelOptions(mode: w.options.mode)  // one thread, as the exp row always is
+    return { try! VectorExp.exp(x, output: y, options: o) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
     let y = w.output  // the scalar loop writes into a preallocated buffer, like the kernel
@@ -200,10 +200,10 @@ func gradientError<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, magnitude: T.Wi
 /// Plain class-label cross-entropy options of the report: the default options (no weights, no
 /// smoothing, no z-loss; ignore index -100, which no label hits), reduction mean, `--mode`.
 func reportCrossEntropyOptions<T: ReferenceScalar>(_ w: Workspace<T>) -> CrossEntropyOptions<T> {
-  CrossEntropyOptions(reduction: .mean, mode: w.options.mode, threads: w.options.threads)
+  CrossEntropyOptions(reduction: .mean, kernel: w.options)
 }
 
-/// `crossEntropy(logits:rows:cols:labels:options:losses:)`, forward only, class labels, reduction
+/// `crossEntropy(_:rows:cols:labels:losses:options:)`, forward only, class labels, reduction
 /// mean, per-row losses into `perRow`: reads x and one Int32 label per row, writes one loss per row.
 /// The reference is `Reference.crossEntropy` (the only scalar one: it also forms the gradient, so
 /// the speed-up is flattering). max_error: per-row loss, `Accuracy.logScale` (ulps of
@@ -216,7 +216,7 @@ enum CrossEntropyOp: BenchOperation {
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, l, out, r, c) = (w.input, UnsafeBufferPointer(w.labels), w.perRow, w.rows, w.cols)
     let o = reportCrossEntropyOptions(w)
-    return { blackHole(try! crossEntropy(logits: x, rows: r, cols: c, labels: l, options: o, losses: out)) }
+    return { blackHole(try! crossEntropy(x, rows: r, cols: c, labels: l, losses: out, options: o)) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
     let labels = w.labelArray(rows: rows)
@@ -237,7 +237,7 @@ enum CrossEntropyOp: BenchOperation {
   }
 }
 
-/// `crossEntropyWithGradient(logits:...:labels:options:gradient:)`, fused forward and backward,
+/// `crossEntropyWithGradient(_:...:labels:gradient:options:)`, fused forward and backward,
 /// class labels, reduction mean, gradient into `output` (not in place; no per-row losses): reads x
 /// and the labels, writes the gradient. max_error: gradient element g_j = (p_j - [j = t]) / rows in
 /// units of eps (p_j + [j = t]) / rows (plus leastNormal / 2), bound |x_j - max| + 8 as the
@@ -251,7 +251,7 @@ enum CrossEntropyGradOp: BenchOperation {
     let (x, l, g, r, c) = (w.input, UnsafeBufferPointer(w.labels), w.output, w.rows, w.cols)
     let o = reportCrossEntropyOptions(w)
     return {
-      blackHole(try! crossEntropyWithGradient(logits: x, rows: r, cols: c, labels: l, options: o, gradient: g))
+      blackHole(try! crossEntropyWithGradient(x, rows: r, cols: c, labels: l, gradient: g, options: o))
     }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
@@ -281,7 +281,7 @@ enum CrossEntropyGradOp: BenchOperation {
   }
 }
 
-/// `softmaxBackward(output:gradOutput:rows:cols:into:)` from y = softmax(x) (`probabilities`) and
+/// `softmaxBackward(_:rows:cols:output:gradient:)` from y = softmax(x) (`probabilities`) and
 /// dy (`upstream`) into `output`: reads y and dy, writes dx. max_error: dx_j = y_j (dy_j - s) in
 /// units of eps y_j (|dy_j| + sum_k |dy_k y_k|) (plus leastNormal / 2), bound 8 (the tests' budget).
 enum SoftmaxBackwardOp: BenchOperation {
@@ -289,7 +289,9 @@ enum SoftmaxBackwardOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(3 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (y, dy, dx, r, c) = (UnsafeBufferPointer(w.probabilities), UnsafeBufferPointer(w.upstream), w.output, w.rows, w.cols)
-    return { try! softmaxBackward(output: y, gradOutput: dy, rows: r, cols: c, into: dx) }
+    // Default options (accurate, one thread), as before backward passes took options: the same
+    // work whatever `--mode` / `--threads` say.
+    return { try! softmaxBackward(dy, rows: r, cols: c, output: y, gradient: dx) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
     let y = w.prefix(0, of: w.probabilities, count: x.count), dy = w.prefix(1, of: w.upstream, count: x.count)
@@ -312,7 +314,7 @@ enum SoftmaxBackwardOp: BenchOperation {
   }
 }
 
-/// `logSoftmaxBackward(output:gradOutput:rows:cols:into:)` from y = logSoftmax(x)
+/// `logSoftmaxBackward(_:rows:cols:output:gradient:)` from y = logSoftmax(x)
 /// (`logProbabilities`) and dy (`upstream`) into `output`: reads y and dy, writes dx. max_error:
 /// dx_j = dy_j - exp(y_j) sum_k dy_k in units of eps (|dy_j| + exp(y_j) sum_k |dy_k|) (plus
 /// leastNormal / 2), bound 8 (the tests' budget).
@@ -321,7 +323,8 @@ enum LogSoftmaxBackwardOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(3 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (y, dy, dx, r, c) = (UnsafeBufferPointer(w.logProbabilities), UnsafeBufferPointer(w.upstream), w.output, w.rows, w.cols)
-    return { try! logSoftmaxBackward(output: y, gradOutput: dy, rows: r, cols: c, into: dx) }
+    // Default options (accurate, one thread): see softmax-backward.
+    return { try! logSoftmaxBackward(dy, rows: r, cols: c, output: y, gradient: dx) }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {
     let y = w.prefix(2, of: w.logProbabilities, count: x.count), dy = w.prefix(1, of: w.upstream, count: x.count)
@@ -344,7 +347,7 @@ enum LogSoftmaxBackwardOp: BenchOperation {
   }
 }
 
-/// `binaryCrossEntropyWithLogits(logits:targets:rows:cols:reduction:gradient:)`, elementwise,
+/// `binaryCrossEntropyWithGradient(_:rows:cols:targets:gradient:options:)`, elementwise,
 /// reduction mean, with the gradient into `output` (no elementwise losses): reads x and the
 /// targets (`binaryTargets`), writes the gradient. max_error: gradient element
 /// ((1 - t) sigmoid(x) - t sigmoid(-x)) / n in units of eps ((1 - t) sigmoid(x) + t sigmoid(-x)) / n
@@ -355,9 +358,11 @@ enum BCELogitsOp: BenchOperation {
   static func bytesPerElement(scalarSize s: Int, cols: Int) -> Double { Double(3 * s) }
   static func kernel<T: ReferenceScalar>(_ w: Workspace<T>) -> () -> Void {
     let (x, t, g, r, c) = (w.input, UnsafeBufferPointer(w.binaryTargets), w.output, w.rows, w.cols)
+    let o = BinaryCrossEntropyOptions<T>(reduction: .mean)
     return {
-      blackHole(try! binaryCrossEntropyWithLogits(
-        logits: x, targets: t, rows: r, cols: c, reduction: .mean, gradient: g))
+      // Reduction mean, accurate, one thread: the old API's only mode and thread count, so the
+      // same work whatever `--mode` / `--threads` say.
+      blackHole(try! binaryCrossEntropyWithGradient(x, rows: r, cols: c, targets: t, gradient: g, options: o))
     }
   }
   static func reference<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int, _ w: Workspace<T>) {

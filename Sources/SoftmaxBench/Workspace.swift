@@ -78,12 +78,12 @@ final class Workspace<T: ReferenceScalar> {
 
   /// softmax(logits), the forward output a backward kernel starts from.
   lazy var probabilities: UnsafeMutableBufferPointer<T> = extra(T.self, count: workload.elements) { b in
-    try! softmax(input, rows: rows, cols: cols, into: b)
+    try! softmax(input, rows: rows, cols: cols, output: b)
   }
 
   /// logSoftmax(logits), the forward output the log-softmax backward kernel starts from.
   lazy var logProbabilities: UnsafeMutableBufferPointer<T> = extra(T.self, count: workload.elements) { b in
-    try! logSoftmax(input, rows: rows, cols: cols, into: b)
+    try! logSoftmax(input, rows: rows, cols: cols, output: b)
   }
 
   /// Targets in [0, 1] for binary cross-entropy.

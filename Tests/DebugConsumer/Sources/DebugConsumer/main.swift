@@ -74,14 +74,14 @@ func run<T: SoftmaxScalar>(_: T.Type, _ name: String, workloads: [String], secon
     for mode in [KernelOptions.Mode.accurate, .fast] {
       let modeName = mode == .accurate ? "accurate" : "fast"
       let options = KernelOptions(mode: mode)
-      let ceOptions = CrossEntropyOptions<T>(mode: mode)
+      let ceOptions = CrossEntropyOptions<T>(kernel: options)
       let cells: [(String, () throws -> Void)] = [
-        ("softmax", { try softmax(x, rows: rows, cols: cols, into: y, options: options) }),
+        ("softmax", { try softmax(x, rows: rows, cols: cols, output: y, options: options) }),
         ("crossEntropyWithGradient", {
           sink += try crossEntropyWithGradient(
-            logits: x, rows: rows, cols: cols, labels: labels, options: ceOptions, gradient: y)
+            x, rows: rows, cols: cols, labels: labels, gradient: y, options: ceOptions)
         }),
-        ("logSumExp", { try logSumExp(x, rows: rows, cols: cols, into: lse, options: options) }),
+        ("logSumExp", { try logSumExp(x, rows: rows, cols: cols, output: lse, options: options) }),
       ]
       for (op, body) in cells {
         let (s, n) = try secondsPerCall(seconds: seconds, body)

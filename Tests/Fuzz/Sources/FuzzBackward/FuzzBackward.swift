@@ -2,8 +2,11 @@ import FuzzSupport
 import SoftmaxKernels
 import SoftmaxReference
 
-// Softmax backward and log-softmax backward: strided pointers and arrays, on forward outputs of
-// fuzzed logits (the real use) and on arbitrary values; one bad argument in about one call in ten.
+// Softmax backward and log-softmax backward: strided pointers (a separate gradient, the gradient
+// over gradOutput, and in place) and arrays, on forward outputs of fuzzed logits (the real use) and
+// on arbitrary values; either mode (backward passes always run the accurate exp, so the mode must
+// change nothing) and `threads` 0, 1 or 2 (validated; the inputs are too small to split); one bad
+// argument in about one call in ten.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBackward(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -20,16 +23,18 @@ struct BackwardHarness<T: FuzzScalar> {
     let fromForward = !input.chance(64)
     let y = fromForward ? (log ? try! logSoftmax(x, cols: cols) : try! softmax(x, cols: cols)) : x
     let dy = input.scalars(T.self, count: rows * cols)
-    let defect = Defect.draw(&input, allowed: arrays ? [.negativeCols, .countMismatch]
-      : [.negativeRows, .negativeCols, .strideTooSmall, .inputTooSmall, .outputTooSmall, .overlap], rows: rows, cols: cols)
-    let what = "\(T.self) \(log ? "log-" : "")softmax backward \(arrays ? "arrays" : "pointers") \(rows)x\(cols) defect \(String(describing: defect))"
+    let defect = Defect.draw(&input, allowed: arrays ? [.negativeCols, .countMismatch, .badThreads]
+      : [.negativeRows, .negativeCols, .strideTooSmall, .inputTooSmall, .outputTooSmall, .overlap, .badThreads], rows: rows, cols: cols)
+    var options = KernelOptions(mode: input.bool() ? .accurate : .fast, threads: input.int(0...2))
+    if defect == .badThreads { options.threads = -1 - input.int(0...3) }
+    let what = "\(T.self) \(log ? "log-" : "")softmax backward \(arrays ? "arrays" : "pointers") \(rows)x\(cols) \(options) defect \(String(describing: defect))"
     var ym = PaddedMatrix(y, rows: rows, cols: cols, stride: cols + pads.0)
     var dym = PaddedMatrix(dy, rows: rows, cols: cols, stride: cols + pads.1)
     var dxm = PaddedMatrix<T>(rows: rows, cols: cols, stride: cols + pads.2, slack: 1)
     let (r, c) = (defect == .negativeRows ? -1 - rows : rows, defect == .negativeCols ? -1 - cols : cols)
-    var yStride = cols + pads.0
+    var yStride = cols + pads.0, dyStride = dym.stride
     switch defect {
-    case .strideTooSmall: yStride = input.int(0...(cols - 1))
+    case .strideTooSmall: if input.bool() { yStride = input.int(0...(cols - 1)) } else { dyStride = input.int(0...(cols - 1)) }
     case .inputTooSmall: if input.bool() { ym.storage.removeLast(input.int(1...cols)) } else { dym.storage.removeLast(input.int(1...cols)) }
     case .outputTooSmall: dxm.storage.removeLast(1 + input.int(1...cols))
     default: break
@@ -38,7 +43,7 @@ struct BackwardHarness<T: FuzzScalar> {
       var dx: [T] = []
       let dyArg = defect == .countMismatch ? dy + [0] : dy
       let ran = expectOutcome(defect, buffers: { [y, dy] }, what) { () throws(SoftmaxError) in
-        dx = log ? try logSoftmaxBackward(output: y, gradOutput: dyArg, cols: c) : try softmaxBackward(output: y, gradOutput: dyArg, cols: c)
+        dx = log ? try logSoftmaxBackward(dyArg, cols: c, output: y, options: options) : try softmaxBackward(dyArg, cols: c, output: y, options: options)
       }
       if ran { checkRows(log: log, y: y, dy: dy, dx: PaddedMatrix(dx, rows: rows, cols: cols, stride: cols), fromForward: fromForward, what) }
       return
@@ -50,11 +55,11 @@ struct BackwardHarness<T: FuzzScalar> {
           try dym.storage.withUnsafeBufferPointer { (d) throws(SoftmaxError) in
             let out = UnsafeMutableBufferPointer(rebasing: b[1...])
             if log {
-              try logSoftmaxBackward(output: UnsafeBufferPointer(b), gradOutput: d, rows: r, cols: c, outputStride: yStride,
-                                     gradOutputStride: dym.stride, into: out, gradInputStride: dxm.stride)
+              try logSoftmaxBackward(d, rows: r, cols: c, stride: dyStride, output: UnsafeBufferPointer(b), outputStride: yStride,
+                                     gradient: out, gradientStride: dxm.stride, options: options)
             } else {
-              try softmaxBackward(output: UnsafeBufferPointer(b), gradOutput: d, rows: r, cols: c, outputStride: yStride,
-                                  gradOutputStride: dym.stride, into: out, gradInputStride: dxm.stride)
+              try softmaxBackward(d, rows: r, cols: c, stride: dyStride, output: UnsafeBufferPointer(b), outputStride: yStride,
+                                  gradient: out, gradientStride: dxm.stride, options: options)
             }
           }
         }
@@ -66,11 +71,11 @@ struct BackwardHarness<T: FuzzScalar> {
         try dym.storage.withUnsafeBufferPointer { (d) throws(SoftmaxError) in
           try dxm.storage.withUnsafeMutableBufferPointer { (out) throws(SoftmaxError) in
             if log {
-              try logSoftmaxBackward(output: yb, gradOutput: d, rows: r, cols: c, outputStride: yStride,
-                                     gradOutputStride: dym.stride, into: out, gradInputStride: dxm.stride)
+              try logSoftmaxBackward(d, rows: r, cols: c, stride: dyStride, output: yb, outputStride: yStride,
+                                     gradient: out, gradientStride: dxm.stride, options: options)
             } else {
-              try softmaxBackward(output: yb, gradOutput: d, rows: r, cols: c, outputStride: yStride,
-                                  gradOutputStride: dym.stride, into: out, gradInputStride: dxm.stride)
+              try softmaxBackward(d, rows: r, cols: c, stride: dyStride, output: yb, outputStride: yStride,
+                                  gradient: out, gradientStride: dxm.stride, options: options)
             }
           }
         }
@@ -79,21 +84,36 @@ struct BackwardHarness<T: FuzzScalar> {
     guard ran else { return }
     require(dxm.paddingIsUntouched(), "\(what): gradInput padding written")
     checkRows(log: log, y: y, dy: dy, dx: dxm, fromForward: fromForward, what)
-    // gradInput may be gradOutput itself (same base and stride): the same bits.
+    // The gradient may be gradOutput itself (same base and stride), passed as two buffers or as
+    // the in-place form: the same bits. The in-place call runs in the other mode on one thread:
+    // neither may change a bit.
     if dym.stride == dxm.stride || input.bool() {
       var shared = PaddedMatrix(dy, rows: rows, cols: cols, stride: dxm.stride)
+      var inPlace = shared
+      let other = KernelOptions(mode: options.mode == .fast ? .accurate : .fast, threads: 1)
       try! ym.storage.withUnsafeBufferPointer { yb in
         try shared.storage.withUnsafeMutableBufferPointer { b in
           if log {
-            try logSoftmaxBackward(output: yb, gradOutput: UnsafeBufferPointer(b), rows: rows, cols: cols, outputStride: yStride,
-                                   gradOutputStride: dxm.stride, into: b, gradInputStride: dxm.stride)
+            try logSoftmaxBackward(UnsafeBufferPointer(b), rows: rows, cols: cols, stride: dxm.stride, output: yb, outputStride: yStride,
+                                   gradient: b, gradientStride: dxm.stride, options: options)
           } else {
-            try softmaxBackward(output: yb, gradOutput: UnsafeBufferPointer(b), rows: rows, cols: cols, outputStride: yStride,
-                                gradOutputStride: dxm.stride, into: b, gradInputStride: dxm.stride)
+            try softmaxBackward(UnsafeBufferPointer(b), rows: rows, cols: cols, stride: dxm.stride, output: yb, outputStride: yStride,
+                                gradient: b, gradientStride: dxm.stride, options: options)
+          }
+        }
+        try inPlace.storage.withUnsafeMutableBufferPointer { b in
+          if log {
+            try logSoftmaxBackward(inPlace: b, rows: rows, cols: cols, stride: dxm.stride, output: yb, outputStride: yStride, options: other)
+          } else {
+            try softmaxBackward(inPlace: b, rows: rows, cols: cols, stride: dxm.stride, output: yb, outputStride: yStride, options: other)
           }
         }
       }
-      for r in 0..<rows { require(sameBits(shared.row(r), dxm.row(r)), "\(what): gradInput over gradOutput differs in row \(r)") }
+      require(shared.paddingIsUntouched() && inPlace.paddingIsUntouched(), "\(what): the gradient over gradOutput wrote its padding")
+      for r in 0..<rows {
+        require(sameBits(shared.row(r), dxm.row(r)), "\(what): gradient over gradOutput differs in row \(r)")
+        require(sameBits(inPlace.row(r), dxm.row(r)), "\(what): in-place gradient differs in row \(r)")
+      }
     }
   }
 

@@ -5,7 +5,10 @@ import SoftmaxReference
 // Cross-entropy with class labels and with probability targets: forward, fused forward+backward
 // into a separate buffer, fused in place over the logits (compared bit for bit with the separate
 // call), and the array conveniences; every option (ignore index, class weights, label smoothing,
-// z-loss, reduction, mode, gradient scale); one bad argument in about one call in ten.
+// z-loss, reduction, mode, gradient scale); one bad argument in about one call in ten. Labels go
+// in as Int32; on about half of the inputs the call runs again with them widened to 64 bits
+// (Int64, or Int for the arrays): the same bits out, or the same rejection, and a label moved by
+// 2^32 must be rejected (see `wideLabels`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCrossEntropy(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -27,6 +30,8 @@ struct Call<T: FuzzScalar> {
   var defect: Defect?
   /// Arguments as passed (a defect changes one of them).
   var passedRows: Int, passedCols: Int, logitsStride: Int, targetsStride: Int
+  /// Pass the labels in 64 bits (see `run(_:)`), with this added to one row's label.
+  var wideLabels = false, wideLabelOffset: (row: Int, offset: Int64)? = nil
 
   /// What the caller gets back.
   struct Result {
@@ -36,8 +41,19 @@ struct Call<T: FuzzScalar> {
     var otherTotal: T? = nil
   }
 
-  /// Calls the API; the buffers it wrote are written back to `self` (also when it throws).
+  /// Calls the API; the buffers it wrote are written back to `self` (also when it throws). The
+  /// labels go in as `Int32`, or with `wideLabels` as the same values in 64 bits (`Int64` for the
+  /// buffer forms, `Int` for the arrays), with `wideLabelOffset` added to one row.
   mutating func run(_ form: Form) throws(SoftmaxError) -> Result {
+    guard wideLabels, let labels else { return try run(form, labels: labels) }
+    var wide = labels.map { Int64($0) }
+    if let (row, offset) = wideLabelOffset { wide[row] += offset }
+    if form == .arrays { return try run(form, labels: wide.map { Int($0) }) }
+    return try run(form, labels: wide)
+  }
+
+  /// `run(_:)` with the labels (nil: probability targets) in type `L`.
+  mutating func run<L: ClassLabel>(_ form: Form, labels: [L]?) throws(SoftmaxError) -> Result {
     var lossBuffer = losses, grad = gradient, inPlace = logits
     defer { (losses, gradient, logits) = (lossBuffer, grad, inPlace) }
     let (r, c) = (passedRows, passedCols)
@@ -47,12 +63,12 @@ struct Call<T: FuzzScalar> {
         try withOptional(&lossBuffer) { (l) throws(SoftmaxError) in
           if let labels {
             try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-              try crossEntropy(logits: x, rows: r, cols: c, logitsStride: logitsStride, labels: lb, options: options, losses: l)
+              try crossEntropy(x, rows: r, cols: c, stride: logitsStride, labels: lb, losses: l, options: options)
             }
           } else {
             try targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
-              try crossEntropy(logits: x, rows: r, cols: c, logitsStride: logitsStride, targets: t, targetsStride: targetsStride,
-                               options: options, losses: l)
+              try crossEntropy(x, rows: r, cols: c, stride: logitsStride, targets: t, targetsStride: targetsStride,
+                               losses: l, options: options)
             }
           }
         }
@@ -64,14 +80,14 @@ struct Call<T: FuzzScalar> {
           try withOptional(&lossBuffer) { (l) throws(SoftmaxError) in
             if let labels {
               try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-                try crossEntropyWithGradient(logits: x, rows: r, cols: c, logitsStride: logitsStride, labels: lb, options: options,
-                                             gradientScale: scale, gradient: g, gradientStride: gradient.stride, losses: l)
+                try crossEntropyWithGradient(x, rows: r, cols: c, stride: logitsStride, labels: lb, gradient: g,
+                                             gradientStride: gradient.stride, losses: l, gradientScale: scale, options: options)
               }
             } else {
               try targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
-                try crossEntropyWithGradient(logits: x, rows: r, cols: c, logitsStride: logitsStride, targets: t,
-                                             targetsStride: targetsStride, options: options, gradientScale: scale, gradient: g,
-                                             gradientStride: gradient.stride, losses: l)
+                try crossEntropyWithGradient(x, rows: r, cols: c, stride: logitsStride, targets: t,
+                                             targetsStride: targetsStride, gradient: g, gradientStride: gradient.stride, losses: l,
+                                             gradientScale: scale, options: options)
               }
             }
           }
@@ -83,47 +99,47 @@ struct Call<T: FuzzScalar> {
         try withOptional(&lossBuffer) { (l) throws(SoftmaxError) in
           if let labels {
             try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-              try crossEntropyWithGradient(logitsInPlace: x, rows: r, cols: c, stride: logitsStride, labels: lb, options: options,
-                                           gradientScale: scale, losses: l)
+              try crossEntropyWithGradient(inPlace: x, rows: r, cols: c, stride: logitsStride, labels: lb, losses: l,
+                                           gradientScale: scale, options: options)
             }
           } else {
             try targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
-              try crossEntropyWithGradient(logitsInPlace: x, rows: r, cols: c, stride: logitsStride, targets: t,
-                                           targetsStride: targetsStride, options: options, gradientScale: scale, losses: l)
+              try crossEntropyWithGradient(inPlace: x, rows: r, cols: c, stride: logitsStride, targets: t,
+                                           targetsStride: targetsStride, losses: l, gradientScale: scale, options: options)
             }
           }
         }
       }
       return Result(total: total, losses: lossBuffer, gradient: inPlace)
     case .arrays:
-      return try runArrays()
+      return try runArrays(labels: labels)
     }
   }
 
   /// The array conveniences take packed rows; `cols == 0` means no rows.
-  func runArrays() throws(SoftmaxError) -> Result {
+  func runArrays<L: ClassLabel>(labels: [L]?) throws(SoftmaxError) -> Result {
     var x = (0..<rows).flatMap { logits.row($0) }
     let original = x
-    do { return try arrays(&x) } catch {
+    do { return try arrays(&x, labels: labels) } catch {
       require(sameBits(x, original), "arrays: a rejected crossEntropyWithGradient changed the logits (\(error))")
       throw error
     }
   }
 
   /// The in-place (inout) form runs first, so that a rejected call is seen leaving `x` untouched.
-  func arrays(_ x: inout [T]) throws(SoftmaxError) -> Result {
+  func arrays<L: ClassLabel>(_ x: inout [T], labels: [L]?) throws(SoftmaxError) -> Result {
     let original = x
     let t = (0..<rows).flatMap { targets.row($0) }
     if let labels {
-      let l = labels.map { Int($0) } + (defect == .countMismatch ? [0] : [])
-      let fusedTotal = try crossEntropyWithGradient(logits: &x, labels: l, cols: passedCols, options: options, gradientScale: scale)
-      let losses = try crossEntropyLosses(logits: original, labels: l, cols: passedCols, options: options)
-      let total = try crossEntropy(logits: original, labels: l, cols: passedCols, options: options)
+      let l = labels + (defect == .countMismatch ? [0] : [])
+      let fusedTotal = try crossEntropyWithGradient(inPlace: &x, cols: passedCols, labels: l, gradientScale: scale, options: options)
+      let losses = try crossEntropyLosses(original, cols: passedCols, labels: l, options: options)
+      let total = try crossEntropy(original, cols: passedCols, labels: l, options: options)
       return Result(total: total, losses: losses, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols), otherTotal: fusedTotal)
     }
     let tt = t + (defect == .countMismatch ? [0] : [])
-    let fusedTotal = try crossEntropyWithGradient(logits: &x, targets: tt, cols: passedCols, options: options, gradientScale: scale)
-    let total = try crossEntropy(logits: original, targets: tt, cols: passedCols, options: options)
+    let fusedTotal = try crossEntropyWithGradient(inPlace: &x, cols: passedCols, targets: tt, gradientScale: scale, options: options)
+    let total = try crossEntropy(original, cols: passedCols, targets: tt, options: options)
     return Result(total: total, losses: nil, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols), otherTotal: fusedTotal)
   }
 
@@ -138,7 +154,7 @@ struct CrossEntropyHarness<T: FuzzScalar> {
     let cols = input.cols()
     if form == .arrays && cols == 0 { rows = 0 }  // packed arrays of zero columns hold no rows
     let pads = (input.int(0...3), input.int(0...3), input.int(0...3))
-    let o = input.crossEntropyOptions(T.self, cols: cols)
+    let (o, wantsLosses) = input.crossEntropyOptions(T.self, cols: cols)
     let scale = input.gradientScale(T.self)
     let x = input.scalars(T.self, count: rows * cols)
     var labels = input.labels(rows: rows, cols: cols, options: o)
@@ -153,7 +169,7 @@ struct CrossEntropyHarness<T: FuzzScalar> {
       rows: rows, cols: cols, logits: PaddedMatrix(x, rows: rows, cols: cols, stride: cols + pads.0),
       labels: useLabels ? labels : nil, targets: PaddedMatrix(t, rows: rows, cols: cols, stride: cols + pads.1),
       options: o, scale: scale, gradient: PaddedMatrix(rows: rows, cols: cols, stride: cols + pads.2, slack: 1),
-      losses: input.bool() || o.reduction == .none ? [T](repeating: sentinel(T.self), count: rows + 1) : nil,
+      losses: input.bool() || wantsLosses ? [T](repeating: sentinel(T.self), count: rows + 1) : nil,
       defect: defect, passedRows: rows, passedCols: cols, logitsStride: cols + pads.0, targetsStride: cols + pads.1)
     switch defect {
     case .negativeRows: call.passedRows = -1 - input.int(0...3)
@@ -184,11 +200,16 @@ struct CrossEntropyHarness<T: FuzzScalar> {
     default: break
     }
     if defect == .overlap { overlapping(call, &input); return }
-    let what = "\(T.self) CE \(form) \(useLabels ? "labels" : "targets") \(rows)x\(cols) \(o.reduction) \(o.mode) weights \(String(describing: o.classWeights?.prefix(8))) eps \(o.labelSmoothing) z \(o.zLoss) defect \(String(describing: defect))"
+    let what = "\(T.self) CE \(form) \(useLabels ? "labels" : "targets") \(rows)x\(cols) \(o.reduction)\(wantsLosses ? " (losses)" : "") \(o.kernel.mode) weights \(String(describing: o.classWeights?.prefix(8))) eps \(o.labelSmoothing) z \(o.zLoss) defect \(String(describing: defect))"
     var result: Call<T>.Result?
+    var thrown: SoftmaxError?
+    let initial = call
     let ran = expectOutcome(defect, buffers: { [call.logits.storage, call.gradient.storage, call.losses ?? []] }, what) {
       () throws(SoftmaxError) in
-      result = try call.run(form)
+      do throws(SoftmaxError) { result = try call.run(form) } catch { thrown = error; throw error }
+    }
+    if useLabels && input.alsoWideLabels {
+      wideLabels(initial, form, after: call, result: ran ? result : nil, thrown: thrown, what)
     }
     guard ran, let result else { return }
     if form == .forward || form == .fused {
@@ -209,6 +230,42 @@ struct CrossEntropyHarness<T: FuzzScalar> {
     RowChecks(call: call, x: x, what: what).check(result)
   }
 
+  /// The same call with the labels in 64 bits (the same values widened) must give the same bits
+  /// as with 32-bit labels, `after` the call and its `result`, or throw the same error as it did;
+  /// and a valid call with one label moved by 2^32 (which truncation to 32 bits would take back
+  /// to a valid label or the ignore index) must be rejected with every buffer untouched.
+  static func wideLabels(
+    _ initial: Call<T>, _ form: Form, after narrow: Call<T>, result: Call<T>.Result?, thrown: SoftmaxError?, _ what: String
+  ) {
+    let at = "\(what) with 64-bit labels"
+    let buffers = { (c: Call<T>) in [c.logits.storage, c.gradient.storage, c.losses ?? []] }
+    var wide = initial
+    wide.wideLabels = true
+    do {
+      let r = try wide.run(form)
+      guard let result else { return require(false, "\(at): accepted, 32-bit labels threw \(thrown.map { "\($0)" } ?? "?")") }
+      require(sameBits([r.total, r.otherTotal ?? 0], [result.total, result.otherTotal ?? 0]),
+              "\(at): total \(r.total) (\(String(describing: r.otherTotal))), 32-bit \(result.total) (\(String(describing: result.otherTotal)))")
+      require(sameBits(r.losses ?? [], result.losses ?? []), "\(at): losses differ")
+      require(sameBits(r.gradient?.storage ?? [], result.gradient?.storage ?? []), "\(at): gradient differs")
+      require(zip(buffers(wide), buffers(narrow)).allSatisfy { sameBits($0, $1) }, "\(at): buffers differ")
+    } catch {
+      require(thrown.map { "\($0)" } == "\(error)", "\(at): threw \(error), 32-bit labels \(thrown.map { "\($0)" } ?? "ran")")
+      require(zip(buffers(wide), buffers(initial)).allSatisfy { sameBits($0, $1) }, "\(at): buffers changed by a rejected call")
+    }
+    guard result != nil, initial.rows > 0 else { return }
+    var past = initial
+    past.wideLabels = true
+    past.wideLabelOffset = (initial.rows - 1, initial.rows % 2 == 0 ? 1 << 32 : -(1 << 32))
+    do {
+      _ = try past.run(form)
+      require(false, "\(at): a label moved by 2^32 was accepted (offset \(past.wideLabelOffset!))")
+    } catch {
+      guard case .labelOutOfRange = error else { return require(false, "\(at): a label moved by 2^32 gave \(error)") }
+      require(zip(buffers(past), buffers(initial)).allSatisfy { sameBits($0, $1) }, "\(at): buffers changed by a rejected call")
+    }
+  }
+
   /// The gradient buffer starts one element into the logits: must be rejected untouched.
   static func overlapping(_ call: Call<T>, _ input: inout FuzzInput) {
     var shared = call.logits.storage + [T](repeating: sentinel(T.self), count: call.gradient.storage.count)
@@ -217,14 +274,14 @@ struct CrossEntropyHarness<T: FuzzScalar> {
         let g = UnsafeMutableBufferPointer(rebasing: b[1...])
         if let labels = call.labels {
           _ = try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-            try crossEntropyWithGradient(logits: UnsafeBufferPointer(b), rows: call.rows, cols: call.cols, logitsStride: call.logitsStride,
-                                         labels: lb, options: call.options, gradient: g, gradientStride: call.gradient.stride)
+            try crossEntropyWithGradient(UnsafeBufferPointer(b), rows: call.rows, cols: call.cols, stride: call.logitsStride,
+                                         labels: lb, gradient: g, gradientStride: call.gradient.stride, options: call.options)
           }
         } else {
           _ = try call.targets.storage.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
-            try crossEntropyWithGradient(logits: UnsafeBufferPointer(b), rows: call.rows, cols: call.cols, logitsStride: call.logitsStride,
-                                         targets: t, targetsStride: call.targets.stride, options: call.options, gradient: g,
-                                         gradientStride: call.gradient.stride)
+            try crossEntropyWithGradient(UnsafeBufferPointer(b), rows: call.rows, cols: call.cols, stride: call.logitsStride,
+                                         targets: t, targetsStride: call.targets.stride, gradient: g,
+                                         gradientStride: call.gradient.stride, options: call.options)
           }
         }
       }
@@ -249,7 +306,7 @@ struct RowChecks<T: FuzzScalar> {
     for r in 0..<rows {
       let row = Array(x[(r * cols)..<((r + 1) * cols)])
       let label = call.labels?[r]
-      let ignored = label != nil && label == o.ignoreIndex
+      let ignored = label != nil && Int(label!) == o.ignoreIndex
       let targetsRow = call.targets.row(r)
       let clean = !row.hasNaN && (call.labels != nil || targetsRow.allSatisfy { $0 >= 0 && $0 <= 1 })
       allClean = allClean && clean
@@ -316,7 +373,7 @@ struct RowChecks<T: FuzzScalar> {
     }
     if allClean { require(!result.total.isNaN, "\(what): total \(result.total) from rows without NaN") }
     if allClean { compareWithOracle(result) }
-    if allClean && !anyCounted && o.reduction != .none { require(result.total == 0, "\(what): nothing counted but total \(result.total)") }
+    if allClean && !anyCounted { require(result.total == 0, "\(what): nothing counted but total \(result.total)") }
   }
 
   /// Every loss, gradient element and the reduced loss against the oracle, with a loose tolerance:
@@ -337,7 +394,7 @@ struct RowChecks<T: FuzzScalar> {
       let row = Array(x[(r * cols)..<((r + 1) * cols)])
       let lse = cols == 0 ? -T.Wide.infinity : Oracle.logSumExp(row, rows: 1, cols: cols)[0]
       let label = call.labels.map { Int($0[r]) }
-      let ignored = label != nil && Int32(label!) == o.ignoreIndex
+      let ignored = label != nil && label! == o.ignoreIndex
       let c: [T.Wide] = (0..<cols).map { j in
         if ignored { return 0 }
         let w = T.Wide(o.classWeights?[j] ?? 1), e = T.Wide(o.labelSmoothing)

@@ -23,10 +23,10 @@ struct ExpHarness<T: FuzzScalar> {
     var data = x
     let ran = expectOutcome(short ? Defect.outputTooSmall : nil, buffers: { [x, y, data] }, what) { () throws(SoftmaxError) in
       if inPlace && !short {
-        try data.withUnsafeMutableBufferPointer { (b) throws(SoftmaxError) in try VectorExp.exp(UnsafeBufferPointer(b), into: b, mode: mode) }
+        try data.withUnsafeMutableBufferPointer { (b) throws(SoftmaxError) in try VectorExp.exp(UnsafeBufferPointer(b), output: b, options: KernelOptions(mode: mode)) }
       } else {
         try x.withUnsafeBufferPointer { (xb) throws(SoftmaxError) in
-          try y.withUnsafeMutableBufferPointer { (yb) throws(SoftmaxError) in try VectorExp.exp(xb, into: yb, mode: mode) }
+          try y.withUnsafeMutableBufferPointer { (yb) throws(SoftmaxError) in try VectorExp.exp(xb, output: yb, options: KernelOptions(mode: mode)) }
         }
       }
     }

@@ -3,9 +3,11 @@ import SoftmaxKernels
 import SoftmaxReference
 
 // A vocabulary split into 1...4 column shards: logSumExpStates per shard, merged in a fuzzed
-// order, then crossEntropyShard per shard. Summed over shards, losses and gradient columns must
+// order, then crossEntropyShardWithGradient per shard (and, bit for bit the same, the forward
+// crossEntropyShard and the in-place form). Summed over shards, losses and gradient columns must
 // equal the unsharded crossEntropyWithGradient within rounding; bad arguments must be rejected
-// before any write.
+// before any write. On about half of the inputs the shard calls run again with the labels in
+// 64 bits: the same bits out (or the same rejection), and a label moved by 2^32 is rejected.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzShard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -15,7 +17,7 @@ public func fuzzShard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 struct ShardHarness<T: FuzzScalar> {
   static func run(_ input: inout FuzzInput) {
     let rows = input.int(0...4), total = input.cols(manyChunks: true), pad = input.int(0...3)
-    let o = input.crossEntropyOptions(T.self, cols: total)
+    let o = input.crossEntropyOptions(T.self, cols: total).options  // the losses are always asked for
     let scale = input.gradientScale(T.self)
     let x = input.drifting(input.scalars(T.self, count: rows * total), cols: total)
     var labels = input.labels(rows: rows, cols: total, options: o)
@@ -34,7 +36,7 @@ struct ShardHarness<T: FuzzScalar> {
       try! logits.storage.withUnsafeBufferPointer { xb in
         try part.withUnsafeMutableBufferPointer { pb in
           let view = UnsafeBufferPointer(rebasing: xb[Swift.min(s.lowerBound, xb.count)...])
-          try logSumExpStates(view, rows: rows, cols: s.count, stride: stride, into: pb)
+          try logSumExpStates(view, rows: rows, cols: s.count, stride: stride, states: pb)
         }
       }
       return part
@@ -74,50 +76,161 @@ struct ShardHarness<T: FuzzScalar> {
     default: break
     }
 
-    var gradient = PaddedMatrix<T>(rows: rows, cols: total, stride: stride, slack: 1)
-    var losses = [T](repeating: 0, count: rows)
-    var sum: T = 0
-    for (k, s) in shards.enumerated() {
-      let firstCall = k == 0
-      var part = [T](repeating: sentinel(T.self), count: rows)
-      let thisDefect = firstCall ? defect : nil
-      let shardCols = firstCall && negCols ? -1 : s.count
-      let shardStride = firstCall && badStride != nil ? Swift.min(badStride!, s.count - 1) : stride
-      // A stride defect needs a nonempty first shard; a column-count defect needs the shard to reach past totalCols.
-      let effective: Defect? = switch thisDefect {
-      case .strideTooSmall: s.count > 0 ? thisDefect : nil
-      case .countMismatch: totalCols >= 0 && s.upperBound > totalCols ? thisDefect : nil
-      default: thisDefect
+    let setup = Setup(
+      rows: rows, total: total, stride: stride, shards: shards, logits: logits, merged: merged, options: options, scale: scale,
+      defect: defect, totalCols: totalCols, negRows: negRows, negCols: negCols, badStride: badStride, shortStates: shortStates,
+      what: what)
+    let outcome = setup.run(labels: labels)
+    if input.alsoWideLabels {
+      // The same values in 64 bits: the same bits out, or the same rejection.
+      let wide = setup.run(labels: labels.map { Int64($0) })
+      switch (outcome, wide) {
+      case (.skipped, .skipped): break
+      case (.rejected(let a), .rejected(let b)):
+        require("\(a)" == "\(b)", "\(what): 64-bit labels rejected with \(b), 32-bit with \(a)")
+      case (.ran(let a), .ran(let b)):
+        require(sameBits([a.sum], [b.sum]) && sameBits(a.losses, b.losses) && sameBits(a.gradient.storage, b.gradient.storage),
+                "\(what): 64-bit labels gave total \(b.sum), 32-bit \(a.sum) (or the losses or gradient differ)")
+      default: require(false, "\(what): 64-bit labels gave \(wide), 32-bit \(outcome)")
       }
-      if thisDefect != nil && effective == nil { return }  // not applicable to this split: skip the input
-      let before = gradient.storage
-      let ran = expectOutcome(effective, buffers: { [logits.storage, gradient.storage, part] }, what) { () throws(SoftmaxError) in
-        let r = try logits.storage.withUnsafeBufferPointer { (xb) throws(SoftmaxError) in
-          try gradient.storage.withUnsafeMutableBufferPointer { (gb) throws(SoftmaxError) in
-            try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
-              try merged.withUnsafeBufferPointer { (sb) throws(SoftmaxError) in
-                try part.withUnsafeMutableBufferPointer { (pb) throws(SoftmaxError) in
-                  let start = Swift.min(s.lowerBound, xb.count)
-                  return try crossEntropyShard(
-                    logits: UnsafeBufferPointer(rebasing: xb[start...]), rows: firstCall && negRows ? -1 : rows, cols: shardCols,
-                    stride: shardStride, columnOffset: s.lowerBound, totalCols: totalCols, labels: lb,
-                    states: UnsafeBufferPointer(rebasing: sb[0..<(firstCall && shortStates ? rows - 1 : rows)]),
-                    options: options, gradientScale: scale,
-                    gradient: UnsafeMutableBufferPointer(rebasing: gb[Swift.min(s.lowerBound, gb.count)...]), gradientStride: stride,
-                    losses: pb)
+      // A label moved by 2^32, which truncation would take back to a valid label or the ignore
+      // index, must be rejected before any write.
+      if case .ran = outcome, defect == nil, rows > 0, total > 0 {
+        var past = labels.map { Int64($0) }
+        past[rows - 1] += rows % 2 == 0 ? 1 << 32 : -(1 << 32)
+        var bad = setup
+        bad.defect = .badLabel
+        if case .ran = bad.run(labels: past) { require(false, "\(what): a label moved by 2^32 was accepted") }
+      }
+    }
+    guard case .ran(let result) = outcome else { return }
+    require(result.gradient.paddingIsUntouched(), "\(what): gradient padding written")
+    compareWithWhole(x: x, logits: logits, labels: labels, options: o, scale: scale, shards: shards.count, sum: result.sum,
+                     losses: result.losses, gradient: result.gradient, what)
+  }
+
+  /// What one run of the shard calls gave.
+  enum Outcome {
+    /// The drawn defect does not apply to this split: the input is skipped.
+    case skipped
+    /// The first shard's call was rejected (as its defect demands), with no write.
+    case rejected(SoftmaxError)
+    /// Every shard's call ran.
+    case ran(Sums)
+  }
+
+  /// The shards' results, summed over shards (the gradient columns written by each).
+  struct Sums {
+    var sum: T
+    var losses: [T]
+    var gradient: PaddedMatrix<T>
+  }
+
+  /// Everything the shard calls take but the labels.
+  struct Setup {
+    var rows: Int, total: Int, stride: Int
+    var shards: [Range<Int>]
+    var logits: PaddedMatrix<T>
+    var merged: [LogSumExpState<T>]
+    var options: CrossEntropyOptions<T>
+    var scale: T
+    /// The one bad argument, on the first shard's call.
+    var defect: Defect?
+    var totalCols: Int, negRows: Bool, negCols: Bool, badStride: Int?, shortStates: Bool
+    var what: String
+
+    /// `crossEntropyShardWithGradient` on every shard into one gradient matrix. Each valid call
+    /// is also made as the forward `crossEntropyShard` (the same losses and part, bit for bit)
+    /// and in place over a copy of the shard's logits (the same gradient columns, bit for bit).
+    func run<L: ClassLabel>(labels: [L]) -> Outcome {
+      var gradient = PaddedMatrix<T>(rows: rows, cols: total, stride: stride, slack: 1)
+      var losses = [T](repeating: 0, count: rows)
+      var sum: T = 0
+      for (k, s) in shards.enumerated() {
+        let firstCall = k == 0
+        var part = [T](repeating: sentinel(T.self), count: rows)
+        let thisDefect = firstCall ? defect : nil
+        let shardCols = firstCall && negCols ? -1 : s.count
+        let shardStride = firstCall && badStride != nil ? Swift.min(badStride!, s.count - 1) : stride
+        // A stride defect needs a nonempty first shard; a column-count defect needs the shard to reach past totalCols.
+        let effective: Defect? = switch thisDefect {
+        case .strideTooSmall: s.count > 0 ? thisDefect : nil
+        case .countMismatch: totalCols >= 0 && s.upperBound > totalCols ? thisDefect : nil
+        default: thisDefect
+        }
+        if thisDefect != nil && effective == nil { return .skipped }  // not applicable to this split: skip the input
+        let before = gradient.storage
+        let passedRows = firstCall && negRows ? -1 : rows
+        let stateCount = firstCall && shortStates ? rows - 1 : rows
+        var thrown: SoftmaxError?
+        var partTotal: T = 0
+        let ran = expectOutcome(effective, buffers: { [logits.storage, gradient.storage, part] }, what) { () throws(SoftmaxError) in
+          do throws(SoftmaxError) {
+            partTotal = try logits.storage.withUnsafeBufferPointer { (xb) throws(SoftmaxError) in
+              try gradient.storage.withUnsafeMutableBufferPointer { (gb) throws(SoftmaxError) in
+                try labels.withUnsafeBufferPointer { (lb) throws(SoftmaxError) in
+                  try merged.withUnsafeBufferPointer { (sb) throws(SoftmaxError) in
+                    try part.withUnsafeMutableBufferPointer { (pb) throws(SoftmaxError) in
+                      let start = Swift.min(s.lowerBound, xb.count)
+                      return try crossEntropyShardWithGradient(
+                        UnsafeBufferPointer(rebasing: xb[start...]), rows: passedRows, cols: shardCols,
+                        stride: shardStride, columnOffset: s.lowerBound, totalCols: totalCols, labels: lb,
+                        states: UnsafeBufferPointer(rebasing: sb[0..<stateCount]),
+                        gradient: UnsafeMutableBufferPointer(rebasing: gb[Swift.min(s.lowerBound, gb.count)...]), gradientStride: stride,
+                        losses: pb, gradientScale: scale, options: options)
+                    }
+                  }
                 }
               }
             }
-          }
+          } catch { thrown = error; throw error }
         }
-        sum += r
+        sum += partTotal
+        if !ran {
+          require(sameBits(before, gradient.storage), "\(what): rejected shard call wrote the gradient")
+          return .rejected(thrown!)
+        }
+        otherForms(shard: s, labels: labels, part: part, partTotal: partTotal, gradient: gradient)
+        for r in 0..<rows { losses[r] += part[r] }
       }
-      if !ran { require(sameBits(before, gradient.storage), "\(what): rejected shard call wrote the gradient"); return }
-      for r in 0..<rows { losses[r] += part[r] }
+      return .ran(Sums(sum: sum, losses: losses, gradient: gradient))
     }
-    require(gradient.paddingIsUntouched(), "\(what): gradient padding written")
-    compareWithWhole(x: x, logits: logits, labels: labels, options: o, scale: scale, shards: shards.count, sum: sum, losses: losses,
-                     gradient: gradient, what)
+
+    /// The forward call and the in-place call of shard `s`, against the separate-gradient call
+    /// that returned `partTotal` and wrote `part` and `gradient`'s columns of `s`.
+    func otherForms<L: ClassLabel>(shard s: Range<Int>, labels: [L], part: [T], partTotal: T, gradient: PaddedMatrix<T>) {
+      let at = "\(what) shard \(s)"
+      var forwardLosses = [T](repeating: sentinel(T.self), count: rows)
+      var inPlace = PaddedMatrix<T>(rows: rows, cols: s.count, stride: stride)
+      for r in 0..<rows { for j in 0..<s.count { inPlace.storage[r * stride + j] = logits.storage[r * stride + s.lowerBound + j] } }
+      var inPlaceLosses = [T](repeating: sentinel(T.self), count: rows)
+      let (forwardTotal, inPlaceTotal) = try! labels.withUnsafeBufferPointer { lb in
+        try merged.withUnsafeBufferPointer { sb in
+          let f = try logits.storage.withUnsafeBufferPointer { xb in
+            try forwardLosses.withUnsafeMutableBufferPointer { pb in
+              try crossEntropyShard(
+                UnsafeBufferPointer(rebasing: xb[Swift.min(s.lowerBound, xb.count)...]), rows: rows, cols: s.count, stride: stride,
+                columnOffset: s.lowerBound, totalCols: totalCols, labels: lb, states: sb, losses: pb, options: options)
+            }
+          }
+          let i = try inPlace.storage.withUnsafeMutableBufferPointer { xb in
+            try inPlaceLosses.withUnsafeMutableBufferPointer { pb in
+              try crossEntropyShardWithGradient(
+                inPlace: xb, rows: rows, cols: s.count, stride: stride, columnOffset: s.lowerBound, totalCols: totalCols, labels: lb,
+                states: sb, losses: pb, gradientScale: scale, options: options)
+            }
+          }
+          return (f, i)
+        }
+      }
+      require(sameBits(forwardLosses, part) && sameBits(inPlaceLosses, part), "\(at): forward or in-place losses differ from the separate call's")
+      require(sameBits([forwardTotal, inPlaceTotal], [partTotal, partTotal]),
+              "\(at): forward part \(forwardTotal), in place \(inPlaceTotal), separate \(partTotal)")
+      for r in 0..<rows {
+        let separate = s.isEmpty ? [] : Array(gradient.storage[(r * stride + s.lowerBound)..<(r * stride + s.upperBound)])
+        require(sameBits(inPlace.row(r), separate), "\(at): in-place gradient row \(r) differs from the separate call's")
+      }
+    }
   }
 
   /// The sharded result against the unsharded call.
@@ -131,8 +244,8 @@ struct ShardHarness<T: FuzzScalar> {
     let wholeTotal = try! whole.storage.withUnsafeMutableBufferPointer { xb in
       try labels.withUnsafeBufferPointer { lb in
         try wholeLosses.withUnsafeMutableBufferPointer { l in
-          try crossEntropyWithGradient(logitsInPlace: xb, rows: rows, cols: cols, stride: logits.stride, labels: lb, options: o,
-                                       gradientScale: scale, losses: l)
+          try crossEntropyWithGradient(inPlace: xb, rows: rows, cols: cols, stride: logits.stride, labels: lb, losses: l,
+                                       gradientScale: scale, options: o)
         }
       }
     }
@@ -177,5 +290,5 @@ struct ShardHarness<T: FuzzScalar> {
   }
 
   /// The row's logsumexp from the kernel (for the loss budget's scale).
-  static func merged(_ row: [T]) -> T { row.isEmpty ? -.infinity : logSumExp(row) }
+  static func merged(_ row: [T]) -> T { row.isEmpty ? -.infinity : try! logSumExp(row) }
 }

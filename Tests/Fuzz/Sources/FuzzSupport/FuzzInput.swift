@@ -178,19 +178,23 @@ public struct FuzzInput {
 extension FuzzInput {
   /// Cross-entropy options: mode, reduction, ignore index (none, in range or -100), and in about a
   /// quarter of the calls each class weights (>= 0), label smoothing in [0, 1], z-loss.
-  public mutating func crossEntropyOptions<T: FuzzScalar>(_: T.Type, cols: Int) -> CrossEntropyOptions<T> {
+  ///
+  /// The reduction byte draws one of three choices, as when `LossReduction` had a `.none`: sum
+  /// with the per-row losses asked for (`wantsLosses`, the old `.none`), sum, or mean.
+  public mutating func crossEntropyOptions<T: FuzzScalar>(_: T.Type, cols: Int) -> (options: CrossEntropyOptions<T>, wantsLosses: Bool) {
     var o = CrossEntropyOptions<T>()
-    o.mode = bool() ? .accurate : .fast
-    o.reduction = LossReduction.allCases[int(0...2)]
+    o.kernel.mode = bool() ? .accurate : .fast
+    let reduction = int(0...2)
+    o.reduction = reduction == 2 ? .mean : .sum
     switch int(0...3) {
     case 0 where cols > 0: o.ignoreIndex = nil
-    case 1 where cols > 0: o.ignoreIndex = Int32(int(0...(cols - 1)))
+    case 1 where cols > 0: o.ignoreIndex = int(0...(cols - 1))
     default: break  // -100
     }
     if chance(64) { o.classWeights = (0..<cols).map { _ in T(byte()) / 64 } }
     if chance(64) { o.labelSmoothing = T(byte()) / 255 }
     if chance(64) { o.zLoss = T(byte()) / 1024 }
-    return o
+    return (o, reduction == 0)
   }
 
   /// A gradient scale: 1, or in about a quarter of the calls a value in [-8, 8).
@@ -199,12 +203,19 @@ extension FuzzInput {
   }
 
   /// Class labels: in range, or the ignore index in about one row in eight (always when cols is 0).
+  /// The ignore index is -100 or in `0 ..< cols`, so it fits in 32 bits.
   public mutating func labels<T: FuzzScalar>(rows: Int, cols: Int, options o: CrossEntropyOptions<T>) -> [Int32] {
     (0..<rows).map { _ in
-      if let ignore = o.ignoreIndex, cols == 0 || chance(32) { return ignore }
+      if let ignore = o.ignoreIndex, cols == 0 || chance(32) { return Int32(ignore) }
       return Int32(int(0...(cols - 1)))
     }
   }
+
+  /// Whether the harness also runs this input's calls with 64-bit labels (the same values
+  /// widened) and checks the results bit for bit against the 32-bit ones: on about half of the
+  /// inputs, chosen by the parity of all the input's bytes so that no choice is read from the
+  /// stream (the other draws, and the seeds' meaning, stay as they were).
+  public var alsoWideLabels: Bool { bytes.reduce(0, ^).nonzeroBitCount & 1 == 1 }
 }
 
 /// The body of every harness's `LLVMFuzzerTestOneInput`: the first byte picks Float or Double,
