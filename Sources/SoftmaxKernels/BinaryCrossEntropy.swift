@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// Binary cross-entropy with logits, elementwise over a packed `rows x cols` matrix (PyTorch's
 /// `binary_cross_entropy_with_logits`):

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// How per-row (or per-element) losses are combined into the returned value.
 public enum LossReduction: Sendable, Hashable, CaseIterable {

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// The mergeable logsumexp of a row over a slice of its columns (a shard of the vocabulary):
 /// `max` = the slice's max and `sum = sum_j exp(x_j - max)`, held as `excess = sum - 1` so that
@@ -13,7 +13,7 @@ import SoftmaxKernelsCore
 /// sum 0) and is neutral; a slice with k +inf entries has max +inf and sum k; a NaN slice has max
 /// NaN and poisons every merge.
 public struct LogSumExpState<T: SoftmaxScalar>: Sendable {
-  @usableFromInline var partial: LogSumExpPartial<T>
+  var partial: LogSumExpPartial<T>
 
   /// The slice's maximum.
   public var max: T { partial.max }

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// Checks the three matrices of a backward call and returns their views. `dx` may be exactly
 /// `y` or `dy` (in place) but must not partly overlap either.

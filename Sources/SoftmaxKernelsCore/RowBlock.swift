@@ -24,16 +24,16 @@ extension VectorMath {
   /// 100 columns: blocks win below that (W1 Float softmax 3.7-5.2 -> 2.3-2.5 ns/element), the
   /// row path at 100 Doubles.
   @inlinable @inline(__always)
-  public static var rowBlockLimit: Int { 8 &* width }
+  package static var rowBlockLimit: Int { 8 &* width }
 
   /// True when rows of `n` elements are taken `width` at a time by the row-block kernels.
   @inlinable @inline(__always)
-  public static func usesRowBlocks(_ n: Int) -> Bool { n > 0 && n < rowBlockLimit }
+  package static func usesRowBlocks(_ n: Int) -> Bool { n > 0 && n < rowBlockLimit }
 
   /// Column `j` of the `lanes` rows starting at `p` (row k at `p + k * stride`); 0 in the lanes
   /// past `lanes`.
   @inlinable @inline(__always)
-  public static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int, lanes: Int) -> Vector {
+  package static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int, lanes: Int) -> Vector {
     var v = Vector()
     for k in 0..<lanes { v[k] = p[k &* stride] }
     return v
@@ -51,7 +51,7 @@ extension VectorMath {
   /// The exps run in a loop of their own: SLEEF's exp is a call that clobbers every vector
   /// register, so the sums stay in registers only in a loop without calls.
   @inlinable @inline(__always)
-  public static func rowBlockStatistics(
+  package static func rowBlockStatistics(
     _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, lanes: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> (max: Vector, excess: Vector) {
     var m = Vector(repeating: -.infinity)
@@ -110,7 +110,7 @@ extension VectorMath {
   /// Softmax of the `lanes` rows at `x` into `y` (either may alias: every load precedes every
   /// store). Returns the row maxima; rows whose max is not finite are not written.
   @inlinable @inline(__always)
-  public static func softmaxRowBlock(
+  package static func softmaxRowBlock(
     _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
@@ -122,7 +122,7 @@ extension VectorMath {
 
   /// Log-softmax of the `lanes` rows at `x` into `y`, as `softmaxRowBlock`.
   @inlinable @inline(__always)
-  public static func logSoftmaxRowBlock(
+  package static func logSoftmaxRowBlock(
     _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
@@ -135,7 +135,7 @@ extension VectorMath {
   /// logsumexp of the `lanes` rows at `x` into `out[0..<lanes]`, as `softmaxRowBlock` (rows
   /// whose max is not finite get meaningless values, for the row path to overwrite).
   @inlinable @inline(__always)
-  public static func logSumExpRowBlock(
+  package static func logSumExpRowBlock(
     _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to out: UnsafeMutablePointer<Scalar>, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
@@ -150,7 +150,7 @@ extension VectorMath {
   /// `row(r + k)` for each lane k whose max (returned by the block) is not finite; otherwise
   /// `row(r)` for every row.
   @inlinable @inline(__always)
-  public static func forEachRowBlock(
+  package static func forEachRowBlock(
     rows: Int, count n: Int,
     _ block: (Int, Int, UnsafeMutablePointer<Vector>) -> Vector, otherwise row: (Int) -> Void
   ) {
