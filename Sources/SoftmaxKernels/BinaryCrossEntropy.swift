@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// Options of binary cross-entropy with logits, with the meanings of PyTorch's
 /// `binary_cross_entropy_with_logits`.

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 // Cross-entropy from logits: class labels and probability targets, forward only or fused with the
 // gradient (into a separate buffer or over the logits in place). Every argument is validated before

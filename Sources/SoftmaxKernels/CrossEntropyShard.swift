@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 // Cross-entropy over a vocabulary split in column shards: each shard computes its rows'
 // `LogSumExpState`s, the states are merged across shards (in any order), and each shard then

@@ -1,18 +1,20 @@
-public import SoftmaxKernelsCore
-import SoftmaxKernelsAVX2
-import SoftmaxKernelsAVX512
-import SoftmaxKernelsBaseline
+internal import SoftmaxKernelsCore
+internal import SoftmaxKernelsAVX2
+internal import SoftmaxKernelsAVX512
+internal import SoftmaxKernelsBaseline
 
 extension Double: SoftmaxScalar {
   /// 8-wide AVX-512 kernels where the CPU has AVX-512, 4-wide AVX2 ones where it has AVX2 and FMA,
   /// 2-wide SSE ones otherwise (`InstructionSet.active`).
-  public static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Double> {
-    let k = InstructionSet._testingOverride.map { doubleTables(for: min($0, InstructionSet.supported)) } ?? doubleKernels
-    return mode == .accurate ? k.accurate : k.fast
-  }
+  public static var _softmaxScalarSeal: _SoftmaxScalarSeal<Double> { _SoftmaxScalarSeal(doubleKernels(_:)) }
 }
 
-private let doubleKernels = doubleTables(for: InstructionSet.active)
+private func doubleKernels(_ mode: KernelOptions.Mode) -> KernelTable<Double> {
+  let k = InstructionSet._testingOverride.map { doubleTables(for: min($0, InstructionSet.supported)) } ?? activeDoubleKernels
+  return mode == .accurate ? k.accurate : k.fast
+}
+
+private let activeDoubleKernels = doubleTables(for: InstructionSet.active)
 
 private func doubleTables(for isa: InstructionSet) -> (accurate: KernelTable<Double>, fast: KernelTable<Double>) {
   switch isa {

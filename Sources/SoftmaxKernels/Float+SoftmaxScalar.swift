@@ -1,18 +1,20 @@
-public import SoftmaxKernelsCore
-import SoftmaxKernelsAVX2
-import SoftmaxKernelsAVX512
-import SoftmaxKernelsBaseline
+internal import SoftmaxKernelsCore
+internal import SoftmaxKernelsAVX2
+internal import SoftmaxKernelsAVX512
+internal import SoftmaxKernelsBaseline
 
 extension Float: SoftmaxScalar {
   /// 16-wide AVX-512 kernels where the CPU has AVX-512, 8-wide AVX2 ones where it has AVX2 and FMA,
   /// 4-wide SSE ones otherwise (`InstructionSet.active`).
-  public static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Float> {
-    let k = InstructionSet._testingOverride.map { floatTables(for: min($0, InstructionSet.supported)) } ?? floatKernels
-    return mode == .accurate ? k.accurate : k.fast
-  }
+  public static var _softmaxScalarSeal: _SoftmaxScalarSeal<Float> { _SoftmaxScalarSeal(floatKernels(_:)) }
 }
 
-private let floatKernels = floatTables(for: InstructionSet.active)
+private func floatKernels(_ mode: KernelOptions.Mode) -> KernelTable<Float> {
+  let k = InstructionSet._testingOverride.map { floatTables(for: min($0, InstructionSet.supported)) } ?? activeFloatKernels
+  return mode == .accurate ? k.accurate : k.fast
+}
+
+private let activeFloatKernels = floatTables(for: InstructionSet.active)
 
 private func floatTables(for isa: InstructionSet) -> (accurate: KernelTable<Float>, fast: KernelTable<Float>) {
   switch isa {

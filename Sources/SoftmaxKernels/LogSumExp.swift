@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// Validates a logsumexp call and runs it.
 func runLogSumExp<T: SoftmaxScalar>(

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// The mergeable logsumexp of a row over a slice of its columns (a shard of the vocabulary).
 ///

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 // Softmax and log-softmax: one output matrix the shape of the input, row by row. Every form
 // (Span, pointer, array) validates all of its arguments before the first write and then runs

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 // The backward passes of softmax and log-softmax, from the forward output `y` and the upstream
 // gradient `dy` (the primary input) to the gradient `dx` with respect to the forward input.

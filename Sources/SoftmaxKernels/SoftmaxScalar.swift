@@ -1,11 +1,32 @@
-public import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 /// A floating-point type the kernels support: `Float` and `Double`.
 ///
-/// Every public operation is generic over this one protocol. Each conforming type hands out the
-/// kernel table chosen for the running CPU (see `InstructionSet.active`); you never call
-/// `_kernels` yourself.
+/// Every public operation is generic over this one protocol. Only `Float` and `Double` conform,
+/// and the protocol is sealed: its one requirement returns a ``_SoftmaxScalarSeal`` of the
+/// conforming type, which only this module can create, so a conformance elsewhere has nothing to
+/// return.
 public protocol SoftmaxScalar: BinaryFloatingPoint, Sendable, SendableMetatype {
-  /// The specialized kernels for this type, mode and CPU. Implementation detail of the API.
-  static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Self>
+  /// Implementation detail of the API: the seal through which the kernels for this type are found.
+  /// Not for use; a type outside this module cannot implement it.
+  static var _softmaxScalarSeal: _SoftmaxScalarSeal<Self> { get }
+}
+
+/// What `SoftmaxScalar`'s requirement returns: the kernel tables of one scalar type, for each
+/// mode and the running CPU. It has no public initializer, so `SoftmaxScalar` is sealed: only
+/// `Float` and `Double` (in this module) can make one, and another type's conformance cannot
+/// forward theirs (a `_SoftmaxScalarSeal<Float>` is not a `_SoftmaxScalarSeal<MyType>`).
+public struct _SoftmaxScalarSeal<T: SoftmaxScalar>: Sendable {
+  /// The kernel table for a mode, chosen for the running CPU (`InstructionSet.active`, or the
+  /// testing override).
+  let kernels: @Sendable (KernelOptions.Mode) -> KernelTable<T>
+
+  init(_ kernels: @escaping @Sendable (KernelOptions.Mode) -> KernelTable<T>) { self.kernels = kernels }
+}
+
+extension SoftmaxScalar {
+  /// The specialized kernels for this type, mode and CPU: the one way the operations reach the
+  /// backends (`T._kernels(mode).softmax(...)`). A witness call and a closure call, no casts.
+  @inline(__always)
+  static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Self> { _softmaxScalarSeal.kernels(mode) }
 }

@@ -1,4 +1,4 @@
-import SoftmaxKernelsCore
+internal import SoftmaxKernelsCore
 
 // Argument checks shared by every entry point. They only read the arguments; the kernels run
 // after all of them pass, so a rejected call writes nothing.

@@ -2,7 +2,7 @@
 // This module alone is compiled with `-target-cpu haswell` (see Package.swift); nothing in it runs
 // unless `SoftmaxKernels` has seen AVX2 and FMA in CPUID.
 internal import CSleef
-public import SoftmaxKernelsCore
+package import SoftmaxKernelsCore
 
 /// 8 x Float with SLEEF `Sleef_*f8_u10avx2`.
 enum SleefAVX2Float: VectorMath {
@@ -52,9 +52,9 @@ extension VectorMath where Vector == SIMD8<Float> {
 }
 
 /// The AVX2 kernel tables. Only call them on a CPU with AVX2 and FMA.
-public enum AVX2Backend {
-  public static let float: KernelTable<Float> = KernelTable(SleefAVX2Float.self)
-  public static let double: KernelTable<Double> = KernelTable(SleefAVX2Double.self)
-  public static let fastFloat: KernelTable<Float> = KernelTable(FastAVX2Float.self)
-  public static let fastDouble: KernelTable<Double> = KernelTable(FastAVX2Double.self)
+package enum AVX2Backend {
+  package static let float: KernelTable<Float> = KernelTable(SleefAVX2Float.self)
+  package static let double: KernelTable<Double> = KernelTable(SleefAVX2Double.self)
+  package static let fastFloat: KernelTable<Float> = KernelTable(FastAVX2Float.self)
+  package static let fastDouble: KernelTable<Double> = KernelTable(FastAVX2Double.self)
 }

@@ -3,7 +3,7 @@
 // Package.swift); nothing in it runs unless `SoftmaxKernels` has seen AVX-512 F/CD/BW/DQ/VL, BMI1,
 // BMI2, LZCNT, MOVBE and POPCNT in CPUID and the OS saving the ZMM and mask registers.
 internal import CSleef
-public import SoftmaxKernelsCore
+package import SoftmaxKernelsCore
 
 /// 16 x Float with SLEEF `Sleef_*f16_u10avx512f`.
 enum SleefAVX512Float: VectorMath {
@@ -137,16 +137,16 @@ extension VectorMath where Vector == SIMD8<Double> {
 
 /// The AVX-512 kernel tables. Only call them where `softmaxkernels_cpu_has_avx512()` is 1 (AVX-512
 /// F, CD, BW, DQ and VL, BMI1, BMI2, LZCNT, MOVBE, POPCNT, and ZMM state enabled).
-public enum AVX512Backend {
-  /// For tests only (SPI, not API): the fast Float kernels' grouped exp-sum exp
+package enum AVX512Backend {
+  /// For tests only (package access, not API): the fast Float kernels' grouped exp-sum exp
   /// (`expOneStepReduced`: `fastExpScaleF` with the one-FMA argument reduction), so its accuracy
   /// can be checked directly. Call it only where the CPU has AVX-512.
-  @_spi(Testing) public static func fastFloatExpOneStepReduced(_ x: SIMD16<Float>) -> SIMD16<Float> {
+  package static func fastFloatExpOneStepReduced(_ x: SIMD16<Float>) -> SIMD16<Float> {
     FastAVX512Float.expOneStepReduced(x)
   }
 
-  public static let float: KernelTable<Float> = KernelTable(SleefAVX512Float.self)
-  public static let double: KernelTable<Double> = KernelTable(SleefAVX512Double.self)
-  public static let fastFloat: KernelTable<Float> = KernelTable(FastAVX512Float.self)
-  public static let fastDouble: KernelTable<Double> = KernelTable(FastAVX512Double.self)
+  package static let float: KernelTable<Float> = KernelTable(SleefAVX512Float.self)
+  package static let double: KernelTable<Double> = KernelTable(SleefAVX512Double.self)
+  package static let fastFloat: KernelTable<Float> = KernelTable(FastAVX512Float.self)
+  package static let fastDouble: KernelTable<Double> = KernelTable(FastAVX512Double.self)
 }

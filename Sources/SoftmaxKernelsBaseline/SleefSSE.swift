@@ -1,7 +1,7 @@
 // The baseline backend for any x86-64 CPU: 4 x Float and 2 x Double through SLEEF's 128-bit
 // dispatchers (which pick SSE2 or SSE4.1 code at run time). Compiled with default flags.
 internal import CSleef
-public import SoftmaxKernelsCore
+package import SoftmaxKernelsCore
 
 /// 4 x Float with SLEEF `Sleef_*f4_u10`.
 enum SleefSSEFloat: VectorMath {
@@ -45,9 +45,9 @@ enum FastSSEDouble: VectorMath {
 }
 
 /// The baseline kernel tables, safe on every x86-64 CPU.
-public enum BaselineBackend {
-  public static let float: KernelTable<Float> = KernelTable(SleefSSEFloat.self)
-  public static let double: KernelTable<Double> = KernelTable(SleefSSEDouble.self)
-  public static let fastFloat: KernelTable<Float> = KernelTable(FastSSEFloat.self)
-  public static let fastDouble: KernelTable<Double> = KernelTable(FastSSEDouble.self)
+package enum BaselineBackend {
+  package static let float: KernelTable<Float> = KernelTable(SleefSSEFloat.self)
+  package static let double: KernelTable<Double> = KernelTable(SleefSSEDouble.self)
+  package static let fastFloat: KernelTable<Float> = KernelTable(FastSSEFloat.self)
+  package static let fastDouble: KernelTable<Double> = KernelTable(FastSSEDouble.self)
 }

@@ -14,7 +14,7 @@ extension VectorMath {
   /// `gradient` may be the logits), returns the sum of the losses (one compensated sum per row,
   /// added up) with its scaled form for the mean (`LossSum`).
   @inlinable
-  public static func binaryCrossEntropyRows(
+  package static func binaryCrossEntropyRows(
     _ x: StridedRows<Scalar>, targets t: StridedRows<Scalar>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,
     losses: MutableStridedRows<Scalar>?, gradient: MutableStridedRows<Scalar>?
   ) -> LossSum<Scalar> {

@@ -12,7 +12,7 @@
 
 /// The merged statistics of a row, or where it stopped being finite.
 @frozen
-public enum RowStatistics<Scalar: BinaryFloatingPoint> {
+@usableFromInline package enum RowStatistics<Scalar: BinaryFloatingPoint> {
   /// Every chunk had a finite max, or was fully masked: the row's partial, with the row max
   /// (-inf if every entry is -inf, then excess 0) and excess = sum_j exp(x_j - max) - 1 as a
   /// double word (NaN if the row has a NaN).
@@ -26,11 +26,11 @@ public enum RowStatistics<Scalar: BinaryFloatingPoint> {
 extension VectorMath {
   /// Bytes per chunk: 8 KiB.
   @inlinable @inline(__always)
-  public static var chunkBytes: Int { 8192 }
+  package static var chunkBytes: Int { 8192 }
 
   /// Elements per chunk.
   @inlinable @inline(__always)
-  public static var chunkCount: Int { chunkBytes / MemoryLayout<Scalar>.stride }
+  package static var chunkCount: Int { chunkBytes / MemoryLayout<Scalar>.stride }
 
   /// How far ahead of the element being computed the inlined exp-sum loop (`BlockSums.addExp`)
   /// prefetches `x`, for a row of `n` elements: one chunk when the row fits in one (its next rows
@@ -38,13 +38,13 @@ extension VectorMath {
   /// which stream from memory and gain most from the longer distance. The SLEEF path
   /// (`expBlock`) keeps one chunk: two made it slower. Numbers: docs/performance.md.
   @inlinable @inline(__always)
-  public static func prefetchDistance(rowLength n: Int) -> Int { n > chunkCount ? 2 &* chunkBytes : chunkBytes }
+  package static func prefetchDistance(rowLength n: Int) -> Int { n > chunkCount ? 2 &* chunkBytes : chunkBytes }
 
   /// Pass A over a row of `n` elements. When `y` is given, exp(x_j - m_c) is left in it (the
   /// softmax numerators, chunk-local scale) and `chunkMax[c]` records each chunk's max (-inf
   /// for a fully masked chunk, whose `y` is set to 0).
   @inlinable @inline(__always)
-  public static func rowStatistics(
+  package static func rowStatistics(
     _ x: UnsafePointer<Scalar>, count n: Int,
     numeratorsTo y: UnsafeMutablePointer<Scalar>?, chunkMax: UnsafeMutablePointer<Scalar>?
   ) -> RowStatistics<Scalar> {
@@ -74,11 +74,11 @@ extension VectorMath {
 
   /// Number of chunks of a row of `n` elements.
   @inlinable @inline(__always)
-  public static func chunks(in n: Int) -> Int { (n &+ chunkCount &- 1) / chunkCount }
+  package static func chunks(in n: Int) -> Int { (n &+ chunkCount &- 1) / chunkCount }
 
   /// True if any of the `n` elements is NaN (scalar; only for rows already known to be odd).
   @inlinable
-  public static func containsNaN(_ x: UnsafePointer<Scalar>, count n: Int) -> Bool {
+  package static func containsNaN(_ x: UnsafePointer<Scalar>, count n: Int) -> Bool {
     for j in 0..<n where x[j].isNaN { return true }
     return false
   }

@@ -1,3 +1,4 @@
+// Public: the @inlinable bodies call `softmaxkernels_prefetch` (inlined into each backend).
 public import CSleef
 
 /// Compensated running sum, lane by lane (Neumaier's variant, with Knuth's branch-free TwoSum).
@@ -9,19 +10,19 @@ public import CSleef
 /// lost when a large term follows small ones (which matters here: the sum starts at -1 and the
 /// exact max term 1 may come last).
 @frozen
-public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
-  public var sum: V
-  public var compensation: V
+@usableFromInline package struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
+  @usableFromInline package var sum: V
+  @usableFromInline package var compensation: V
 
   @inlinable @inline(__always)
-  public init() {
+  package init() {
     sum = V()
     compensation = V()
   }
 
   /// Adds `x` lane by lane.
   @inlinable @inline(__always)
-  public mutating func add(_ x: V) {
+  package mutating func add(_ x: V) {
     let t = sum + x
     let z = t - sum
     compensation += (sum - (t - z)) + (x - z)
@@ -41,7 +42,7 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   /// splits the tree into scalar and two-lane pieces (more than twice the instructions at 16
   /// lanes; numbers: docs/performance.md).
   @inlinable @inline(__always)
-  public func total<M: VectorMath>(merging other: Self, using _: M.Type) -> V.Scalar where M.Vector == V {
+  package func total<M: VectorMath>(merging other: Self, using _: M.Type) -> V.Scalar where M.Vector == V {
     var merged = self
     merged.add(other.sum)
     var s = merged.sum
@@ -75,18 +76,18 @@ public struct CompensatedSum<V: SIMD> where V.Scalar: BinaryFloatingPoint {
 /// combined with it too). An infinite sum stays infinite: the compensation is only updated while
 /// the running sum is finite, so it never meets inf - inf.
 @frozen
-public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
+@usableFromInline package struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
   /// The running sum.
-  public var sum: Scalar = 0
+  @usableFromInline package var sum: Scalar = 0
   /// The accumulated rounding errors of `sum` (added at the end).
-  public var compensation: Scalar = 0
+  @usableFromInline package var compensation: Scalar = 0
 
   @inlinable
-  public init() {}
+  package init() {}
 
   /// Adds `x`.
   @inlinable @inline(__always)
-  public mutating func add(_ x: Scalar) {
+  package mutating func add(_ x: Scalar) {
     let t = sum + x
     if t.isFinite {
       let z = t - sum
@@ -97,7 +98,7 @@ public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
 
   /// sum + compensation.
   @inlinable @inline(__always)
-  public var total: Scalar { sum + compensation }
+  package var total: Scalar { sum + compensation }
 }
 
 /// The sum of exp values over a row, fed block by block from memory, started at -1.
@@ -108,17 +109,17 @@ public struct CompensatedScalarSum<Scalar: BinaryFloatingPoint> {
 /// vector. The error does not grow with
 /// the row length.
 @frozen
-public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
-  public var a = CompensatedSum<V>(), b = CompensatedSum<V>()
+@usableFromInline package struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
+  @usableFromInline package var a = CompensatedSum<V>(), b = CompensatedSum<V>()
 
   @inlinable @inline(__always)
-  public init() { a.sum[0] = -1 }
+  package init() { a.sum[0] = -1 }
 
   /// Adds `n` values at `p` (the tail padded with zeros). `grouped` pre-adds groups of 8
   /// vectors as a tree before each compensated add (faster); otherwise every vector goes
   /// through the compensated add (see `expSumMinusOne` for when that matters).
   @inlinable @inline(__always)
-  public mutating func add(_ p: UnsafePointer<V.Scalar>, count n: Int, grouped: Bool = true) {
+  package mutating func add(_ p: UnsafePointer<V.Scalar>, count n: Int, grouped: Bool = true) {
     let w = V.scalarCount
     @inline(__always) func v(_ k: Int) -> V { UnsafeRawPointer(p + k).loadUnaligned(as: V.self) }
     var i = 0
@@ -150,7 +151,7 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
   /// the exp is `M.expOneStepReduced`. The grouped loop prefetches `x` `ahead` bytes on
   /// (`VectorMath.prefetchDistance`).
   @inlinable @inline(__always)
-  public mutating func addExp<M: VectorMath>(
+  package mutating func addExp<M: VectorMath>(
     of x: UnsafePointer<V.Scalar>, count n: Int, minus m: V.Scalar,
     storingTo y: UnsafeMutablePointer<V.Scalar>?, grouped: Bool = true, prefetchingAhead ahead: Int,
     using _: M.Type
@@ -193,7 +194,7 @@ public struct BlockSums<V: SIMD> where V.Scalar: BinaryFloatingPoint {
 
   /// The compensated total of all lanes, minus one (the starting value).
   @inlinable @inline(__always)
-  public func totalMinusOne<M: VectorMath>(using m: M.Type) -> V.Scalar where M.Vector == V {
+  package func totalMinusOne<M: VectorMath>(using m: M.Type) -> V.Scalar where M.Vector == V {
     a.total(merging: b, using: m)
   }
 }

@@ -12,33 +12,33 @@
 /// `shrink` = 2^-(maxExponent / 2), so that a mean of huge losses (whose plain sum, or a single
 /// row's loss, overflows) is still finite whenever the exact mean is representable.
 @frozen
-public struct LossSum<Scalar: BinaryFloatingPoint> {
+@usableFromInline package struct LossSum<Scalar: BinaryFloatingPoint> {
   /// sum_r loss_r.
-  public var plain = CompensatedScalarSum<Scalar>()
+  @usableFromInline package var plain = CompensatedScalarSum<Scalar>()
   /// sum_r loss_r * shrink, each term scaled before it could overflow.
-  public var scaled = CompensatedScalarSum<Scalar>()
+  @usableFromInline package var scaled = CompensatedScalarSum<Scalar>()
   /// A scaled loss was +-inf or NaN: the loss is not finite mathematically (then the plain sum
   /// is the answer).
-  public var nonFinite = false
+  @usableFromInline package var nonFinite = false
 
   @inlinable
-  public init() {}
+  package init() {}
 
   /// 2^-(maxExponent / 2): the scale of `scaled`.
   @inlinable
-  public static var shrink: Scalar {
+  package static var shrink: Scalar {
     Scalar(sign: .plus, exponent: -(Scalar.greatestFiniteMagnitude.exponent / 2), significand: 1)
   }
 
   /// Adds a loss that is the rounded exact value (+inf only where it is mathematically infinite).
   @inlinable @inline(__always)
-  public mutating func add(_ x: Scalar) {
+  package mutating func add(_ x: Scalar) {
     add(RowLoss(value: x, scaled: x * Self.shrink))
   }
 
   /// Adds a loss with its scaled form (`value` may be +inf past the range while `scaled` is finite).
   @inlinable @inline(__always)
-  public mutating func add(_ x: RowLoss<Scalar>) {
+  package mutating func add(_ x: RowLoss<Scalar>) {
     plain.add(x.value)
     scaled.add(x.scaled)
     if !x.scaled.isFinite { nonFinite = true }
@@ -47,7 +47,7 @@ public struct LossSum<Scalar: BinaryFloatingPoint> {
   /// Adds the losses summed in `other` (another range of rows): its sums and their
   /// compensations, so the total stays compensated.
   @inlinable
-  public mutating func add(_ other: LossSum) {
+  package mutating func add(_ other: LossSum) {
     plain.add(other.plain.sum)
     plain.add(other.plain.compensation)
     scaled.add(other.scaled.sum)
@@ -57,11 +57,11 @@ public struct LossSum<Scalar: BinaryFloatingPoint> {
 
   /// sum_r loss_r.
   @inlinable
-  public var sum: Scalar { plain.total }
+  package var sum: Scalar { plain.total }
 
   /// sum_r loss_r / d (0 when d is 0), finite whenever the exact mean is representable.
   @inlinable
-  public func mean(dividedBy d: Scalar) -> Scalar {
+  package func mean(dividedBy d: Scalar) -> Scalar {
     if d == 0 { return 0 }
     let m = plain.total / d
     if m.isFinite || nonFinite { return m }
@@ -73,44 +73,44 @@ public struct LossSum<Scalar: BinaryFloatingPoint> {
 /// `LossSum.shrink` (`scaled`, finite for any term below 2^(maxExponent / 2) times the range), so a
 /// reduction can divide a row loss that overflows back into range.
 @frozen
-public struct RowLoss<Scalar: BinaryFloatingPoint> {
-  public var value: Scalar
-  public var scaled: Scalar
+@usableFromInline package struct RowLoss<Scalar: BinaryFloatingPoint> {
+  @usableFromInline package var value: Scalar
+  @usableFromInline package var scaled: Scalar
 
   @inlinable @inline(__always)
-  public init(value: Scalar = 0, scaled: Scalar = 0) {
+  package init(value: Scalar = 0, scaled: Scalar = 0) {
     self.value = value
     self.scaled = scaled
   }
 
   /// A loss that cannot overflow (or is not finite): scaled is value * shrink.
   @inlinable @inline(__always)
-  public init(_ value: Scalar) { self.init(value: value, scaled: value * LossSum<Scalar>.shrink) }
+  package init(_ value: Scalar) { self.init(value: value, scaled: value * LossSum<Scalar>.shrink) }
 
   /// Adds a * (2 h) where h is finite whenever the term is at most twice the range.
   @inlinable @inline(__always)
-  public mutating func add(_ a: Scalar, timesTwice h: Scalar) {
+  package mutating func add(_ a: Scalar, timesTwice h: Scalar) {
     value += 2 * (a * h)
     scaled += a * (h * (2 * LossSum<Scalar>.shrink))
   }
 
   /// Adds 2 h, given h and h * shrink (from a `GapSum`).
   @inlinable @inline(__always)
-  public mutating func add(twice h: Scalar, scaledHalf hs: Scalar) {
+  package mutating func add(twice h: Scalar, scaledHalf hs: Scalar) {
     value += 2 * h
     scaled += 2 * hs
   }
 
   /// Adds z L^2 (the z-loss term).
   @inlinable @inline(__always)
-  public mutating func add(_ z: Scalar, timesSquareOf l: Scalar) {
+  package mutating func add(_ z: Scalar, timesSquareOf l: Scalar) {
     value += z * l * l
     scaled += z * l * (l * LossSum<Scalar>.shrink)
   }
 
   /// A NaN loss (the row holds a NaN).
   @inlinable
-  public static var nan: Self { Self(value: .nan, scaled: .nan) }
+  package static var nan: Self { Self(value: .nan, scaled: .nan) }
 }
 
 extension VectorMath {
@@ -118,7 +118,7 @@ extension VectorMath {
   /// as hard * 2 ((m/2 - x_t/2) + lp/2) so that the half is finite whenever the exact value is
   /// (L = m + lp). 0 terms for hard = 0 or z = 0 (a masked x_t with weight 0 costs nothing).
   @inlinable @inline(__always)
-  public static func hardLabelLoss(
+  package static func hardLabelLoss(
     hard: Scalar, max m: Scalar, label xt: Scalar, log1pExcess lp: Scalar, zLoss z: Scalar
   ) -> RowLoss<Scalar> {
     var loss = RowLoss<Scalar>()
@@ -130,7 +130,7 @@ extension VectorMath {
   /// Adds 2 (gap + rest) to `loss`, with the gap's plain and scaled sums (`GapSum`) and `rest`
   /// scaled likewise; a gap NaN only from an infinite term counts as +inf (`finiteOrInfinite`).
   @inlinable @inline(__always)
-  public static func addGap(
+  package static func addGap(
     _ gap: (plain: Scalar, scaled: Scalar), plus rest: Scalar, unless witness: Scalar, to loss: inout RowLoss<Scalar>
   ) {
     loss.add(
@@ -142,7 +142,7 @@ extension VectorMath {
   /// nonzero weight, or an overflowing gap) and compensation met inf - inf: it is +inf. `witness`
   /// is NaN when the row really holds a NaN (then NaN stays).
   @inlinable @inline(__always)
-  public static func finiteOrInfinite(_ s: Scalar, unless witness: Scalar) -> Scalar {
+  package static func finiteOrInfinite(_ s: Scalar, unless witness: Scalar) -> Scalar {
     s.isNaN && !witness.isNaN ? .infinity : s
   }
 
@@ -154,7 +154,7 @@ extension VectorMath {
   /// scale * d(loss)/dx_j = scale * (p_j ((1 - eps) w_t + eps W / C + 2 z L) - eps/C w_j
   /// - [j = t] (1 - eps) w_t) for the slice's columns; `g` may be `x` (in place).
   @inlinable
-  public static func labelSliceLoss(
+  package static func labelSliceLoss(
     _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
     _ p: CrossEntropyParameters<Scalar>, sliceWeightSum: Scalar, scale: Scalar,
     gradient g: UnsafeMutablePointer<Scalar>?
@@ -203,7 +203,7 @@ extension VectorMath {
   /// logits again after the sum has overwritten them in place, and the in-place and separate
   /// calls must give the same bits. The caller takes the general path (two exps per element).
   @inlinable @inline(__always)
-  public static func labelGradientWithoutSmoothing(
+  package static func labelGradientWithoutSmoothing(
     _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
     gradient g: UnsafeMutablePointer<Scalar>
   ) -> RowLoss<Scalar>? {
@@ -228,7 +228,7 @@ extension VectorMath {
   /// `g` may be `x` (everything is read before the store). Returns nil, having written nothing,
   /// for a row whose max is not finite or that holds a NaN (the caller takes the general path).
   @inlinable @inline(__always)
-  public static func shortLabelRow(
+  package static func shortLabelRow(
     _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
     gradient g: UnsafeMutablePointer<Scalar>?
   ) -> RowLoss<Scalar>? {
@@ -254,7 +254,7 @@ extension VectorMath {
   /// label), gradient 0; k entries +inf -> the limit: p_j = 1/k on them, L - x_j = log k there
   /// and +inf elsewhere, and the z-loss term +inf.
   @inlinable
-  public static func nonFiniteLabelSlice(
+  package static func nonFiniteLabelSlice(
     _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
     _ p: CrossEntropyParameters<Scalar>, scale: Scalar, gradient g: UnsafeMutablePointer<Scalar>?
   ) -> Scalar {
@@ -294,7 +294,7 @@ extension VectorMath {
   /// nil, the gradient (times `scale`) to `gradient` when not nil (may be the logits, in place);
   /// returns the sum of the per-row losses. Labels are valid (checked by the caller).
   @inlinable
-  public static func crossEntropyLabelRows(
+  package static func crossEntropyLabelRows(
     _ x: StridedRows<Scalar>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
     scale: Scalar, gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
@@ -336,7 +336,7 @@ extension VectorMath {
   /// c_j = w_j ((1 - eps) p_j + eps/C) (a term with c_j = 0 is 0 even where x_j = -inf), and the
   /// gradient scale * (p_j (Q + 2 z L) - c_j), Q = sum_j c_j. Returns the sum of the row losses.
   @inlinable
-  public static func crossEntropyTargetRows(
+  package static func crossEntropyTargetRows(
     _ x: StridedRows<Scalar>, targets: StridedRows<Scalar>, _ p: CrossEntropyParameters<Scalar>,
     scale: Scalar, gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
@@ -369,7 +369,7 @@ extension VectorMath {
   /// A probability-target row whose max is not finite (scalar; rare): NaN -> NaN; fully masked ->
   /// +inf loss, gradient 0; k entries +inf -> the limit (p_j = 1/k on them).
   @inlinable
-  public static func nonFiniteTargetRow(
+  package static func nonFiniteTargetRow(
     _ x: UnsafePointer<Scalar>, _ t: UnsafePointer<Scalar>, count n: Int, state s: LogSumExpPartial<Scalar>,
     keep: Scalar, floor: Scalar, mass q: Scalar, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
     gradient g: UnsafeMutablePointer<Scalar>?

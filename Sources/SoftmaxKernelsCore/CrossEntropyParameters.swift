@@ -5,22 +5,22 @@
 ///   labels:  loss = (1 - eps) w_t (L - x_t) + eps/C sum_j w_j (L - x_j) + z L^2
 ///   targets: loss = sum_j w_j q_j (L - x_j) + z L^2,  q_j = (1 - eps) p_j + eps/C
 @frozen
-public struct CrossEntropyParameters<Scalar: BinaryFloatingPoint> {
+@usableFromInline package struct CrossEntropyParameters<Scalar: BinaryFloatingPoint> {
   /// Rows whose label equals this get loss 0 and gradient 0 (labels only).
-  public var ignoreIndex: Int32?
+  @usableFromInline package var ignoreIndex: Int32?
   /// `classes` weights, or nil for all 1.
-  public var weights: UnsafePointer<Scalar>?
+  @usableFromInline package var weights: UnsafePointer<Scalar>?
   /// W = sum_j w_j over all classes (C without weights).
-  public var weightSum: Scalar
+  @usableFromInline package var weightSum: Scalar
   /// eps in [0, 1].
-  public var labelSmoothing: Scalar
+  @usableFromInline package var labelSmoothing: Scalar
   /// z >= 0.
-  public var zLoss: Scalar
+  @usableFromInline package var zLoss: Scalar
   /// C, the number of classes of the whole row (also when a kernel sees one slice of it).
-  public var classes: Int
+  @usableFromInline package var classes: Int
 
   @inlinable
-  public init(
+  package init(
     ignoreIndex: Int32?, weights: UnsafePointer<Scalar>?, weightSum: Scalar, labelSmoothing: Scalar,
     zLoss: Scalar, classes: Int
   ) {
@@ -38,7 +38,7 @@ extension VectorMath {
   /// (-1 if none): argument validation, specialized like the kernels so that checking a 128k-class
   /// weight vector costs about a nanosecond per class.
   @inlinable
-  public static func checkedWeightSum(_ w: UnsafePointer<Scalar>, count n: Int) -> (sum: Scalar, firstInvalid: Int) {
+  package static func checkedWeightSum(_ w: UnsafePointer<Scalar>, count n: Int) -> (sum: Scalar, firstInvalid: Int) {
     var sum = CompensatedScalarSum<Scalar>()
     for i in 0..<n {
       let v = w[i]
@@ -51,7 +51,7 @@ extension VectorMath {
   /// sum_r w[t_r] over the rows whose label t_r is not `ignore` (labels already checked to be
   /// in range), compensated: the mean's denominator with class weights.
   @inlinable
-  public static func labelWeightSum(
+  package static func labelWeightSum(
     _ labels: UnsafePointer<Int32>, rows: Int, ignoring ignore: Int32?, weights w: UnsafePointer<Scalar>
   ) -> Scalar {
     var sum = CompensatedScalarSum<Scalar>()

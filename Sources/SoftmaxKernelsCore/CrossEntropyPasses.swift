@@ -7,12 +7,12 @@
 /// e * a + (e * c) * l instead, which overflows only where the true product does and gives 0 where
 /// e = 0. That choice is made once per row; the common case is one multiply per element.
 @frozen
-public struct ExpFactor<M: VectorMath> {
-  public let a: M.Vector, c: M.Vector, l: M.Vector, f: M.Vector
-  public let overflows: Bool
+@usableFromInline package struct ExpFactor<M: VectorMath> {
+  @usableFromInline package let a: M.Vector, c: M.Vector, l: M.Vector, f: M.Vector
+  @usableFromInline package let overflows: Bool
 
   @inlinable @inline(__always)
-  public init(_ a: M.Scalar, plus c: M.Scalar, times l: M.Scalar) {
+  package init(_ a: M.Scalar, plus c: M.Scalar, times l: M.Scalar) {
     let f = a + c * l
     self.a = M.Vector(repeating: a)
     self.c = M.Vector(repeating: c)
@@ -23,11 +23,11 @@ public struct ExpFactor<M: VectorMath> {
 
   /// e * f.
   @inlinable @inline(__always)
-  public func times(_ e: M.Vector) -> M.Vector { overflows ? e * a + (e * c) * l : e * f }
+  package func times(_ e: M.Vector) -> M.Vector { overflows ? e * a + (e * c) * l : e * f }
 
   /// e * f for one scalar.
   @inlinable @inline(__always)
-  public static func scalar(_ e: M.Scalar, _ a: M.Scalar, plus c: M.Scalar, times l: M.Scalar) -> M.Scalar {
+  package static func scalar(_ e: M.Scalar, _ a: M.Scalar, plus c: M.Scalar, times l: M.Scalar) -> M.Scalar {
     let f = a + c * l
     return f.isFinite ? e * f : e * a + (e * c) * l
   }
@@ -39,20 +39,20 @@ public struct ExpFactor<M: VectorMath> {
 /// `LossSum.shrink`: the row's scaled loss (a mean stays finite when the exact one is). Rows whose
 /// coefficients sum to at most 1/2 (and any row with the flag off) pay one predicted branch per vector.
 @frozen
-public struct GapSum<M: VectorMath> {
-  public var first = CompensatedSum<M.Vector>(), second = CompensatedSum<M.Vector>()
-  public var scaled = CompensatedSum<M.Vector>()
-  public let alsoScaled: Bool
+@usableFromInline package struct GapSum<M: VectorMath> {
+  @usableFromInline package var first = CompensatedSum<M.Vector>(), second = CompensatedSum<M.Vector>()
+  @usableFromInline package var scaled = CompensatedSum<M.Vector>()
+  @usableFromInline package let alsoScaled: Bool
 
   /// `alsoScaled` when the coefficients c_j of the row sum past 1/2.
   @inlinable @inline(__always)
-  public init(alsoScaled: Bool) { self.alsoScaled = alsoScaled }
+  package init(alsoScaled: Bool) { self.alsoScaled = alsoScaled }
 
   /// Adds the terms c * d (0 where `zero` is 0, even where d is inf; `zero` defaults to c) to the
   /// first (or the second) accumulator; d is finite or +inf, c * d may overflow where
   /// (c shrink) d does not.
   @inlinable @inline(__always)
-  public mutating func add(_ c: M.Vector, times d: M.Vector, zeroWhere zero: M.Vector? = nil, second toSecond: Bool = false) {
+  package mutating func add(_ c: M.Vector, times d: M.Vector, zeroWhere zero: M.Vector? = nil, second toSecond: Bool = false) {
     let z = zero ?? c
     let v = M.zeroWhereZero(z, else: c * d)
     if toSecond { second.add(v) } else { first.add(v) }
@@ -61,7 +61,7 @@ public struct GapSum<M: VectorMath> {
 
   /// The sum, and the sum times `LossSum.shrink` (finite whenever the scaled exact sum is).
   @inlinable @inline(__always)
-  public var total: (plain: M.Scalar, scaled: M.Scalar) {
+  package var total: (plain: M.Scalar, scaled: M.Scalar) {
     let plain = first.total(merging: second, using: M.self)
     return (plain, alsoScaled ? scaled.total(merging: CompensatedSum(), using: M.self) : plain * LossSum<M.Scalar>.shrink)
   }
@@ -70,7 +70,7 @@ public struct GapSum<M: VectorMath> {
 extension VectorMath {
   /// y_j = y_j * f in place for the gradient factor `f` (see `ExpFactor`).
   @inlinable @inline(__always)
-  public static func scale(_ y: UnsafeMutablePointer<Scalar>, by f: ExpFactor<Self>, count n: Int) {
+  package static func scale(_ y: UnsafeMutablePointer<Scalar>, by f: ExpFactor<Self>, count n: Int) {
     let w = width
     var i = 0
     while i &+ 2 &* w <= n {
@@ -88,7 +88,7 @@ extension VectorMath {
 
   /// Lanes `0..<count` are 1, the rest 0: the implicit all-ones weights in a row's tail.
   @inlinable @inline(__always)
-  public static func tailOnes(_ count: Int) -> Vector {
+  package static func tailOnes(_ count: Int) -> Vector {
     var v = Vector()
     for k in 0..<count { v[k] = 1 }
     return v
@@ -111,7 +111,7 @@ extension VectorMath {
   /// largest finite value while the weighted loss does not; the factor f (eps/C for label
   /// smoothing) is applied per term so that the sum does not overflow before it.
   @inlinable @inline(__always)
-  public static func weightedGapSum(
+  package static func weightedGapSum(
     _ x: UnsafePointer<Scalar>, count n: Int, from m: Scalar, weights: UnsafePointer<Scalar>?, factor f: Scalar,
     alsoScaled: Bool
   ) -> (plain: Scalar, scaled: Scalar) {
@@ -141,7 +141,7 @@ extension VectorMath {
   /// `x`: each element is read before it is written). When `accumulateGap`, also returns
   /// half of f * sum_j w_j (m - x_j) as `weightedGapSum` does, from the same loads; otherwise 0.
   @inlinable @inline(__always)
-  public static func labelGradient(
+  package static func labelGradient(
     _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, expTimes a: Scalar, plus c: Scalar, times l: Scalar,
     weightsTimes b: Scalar,
     weights: UnsafePointer<Scalar>?, to g: UnsafeMutablePointer<Scalar>, accumulateGap: Bool, gapFactor f: Scalar,
@@ -180,7 +180,7 @@ extension VectorMath {
 
   /// Q = sum_j w_j q_j with q_j = keep * p_j + floor (the label-smoothed target), compensated.
   @inlinable @inline(__always)
-  public static func targetMass(
+  package static func targetMass(
     _ p: UnsafePointer<Scalar>, count n: Int, keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?
   ) -> Scalar {
     let w = width
@@ -202,7 +202,7 @@ extension VectorMath {
   /// plain and scaled as `GapSum` says,
   /// and, when `g` is not nil, writes g_j = exp(x_j - m) * (a + c * l) - c_j * scale (`g` may be `x`).
   @inlinable @inline(__always)
-  public static func targetPass(
+  package static func targetPass(
     _ x: UnsafePointer<Scalar>, _ p: UnsafePointer<Scalar>, count n: Int, minus m: Scalar,
     keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?,
     expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Scalar>?,

@@ -5,19 +5,19 @@
 
 /// hi + lo, an unevaluated sum of two `Scalar`s.
 @frozen
-public struct DoubleWord<Scalar: BinaryFloatingPoint> {
-  public var hi: Scalar
-  public var lo: Scalar
+@usableFromInline package struct DoubleWord<Scalar: BinaryFloatingPoint> {
+  @usableFromInline package var hi: Scalar
+  @usableFromInline package var lo: Scalar
 
   @inlinable @inline(__always)
-  public init(_ hi: Scalar, _ lo: Scalar = 0) {
+  package init(_ hi: Scalar, _ lo: Scalar = 0) {
     self.hi = hi
     self.lo = lo
   }
 
   /// a + b exactly, as the rounded sum and its error.
   @inlinable @inline(__always)
-  public static func twoSum(_ a: Scalar, _ b: Scalar) -> Self {
+  package static func twoSum(_ a: Scalar, _ b: Scalar) -> Self {
     let s = a + b
     let z = s - a
     return Self(s, (a - (s - z)) + (b - z))
@@ -25,19 +25,19 @@ public struct DoubleWord<Scalar: BinaryFloatingPoint> {
 
   /// a * b exactly, as the rounded product and its error (one fused multiply-add).
   @inlinable @inline(__always)
-  public static func twoProduct(_ a: Scalar, _ b: Scalar) -> Self {
+  package static func twoProduct(_ a: Scalar, _ b: Scalar) -> Self {
     let p = a * b
     return Self(p, (-p).addingProduct(a, b))
   }
 
   /// hi + lo rounded to one `Scalar`.
   @inlinable @inline(__always)
-  public var value: Scalar { hi + lo }
+  package var value: Scalar { hi + lo }
 
   /// 1 / (hi + lo), within about half an ulp: 1 / hi corrected to first order by the exact
   /// residual 1 - q hi and the rest of the divisor (`hi` positive and normal).
   @inlinable @inline(__always)
-  public var reciprocal: Scalar {
+  package var reciprocal: Scalar {
     let q = 1 / hi
     return q + (Scalar(1).addingProduct(-q, hi) - q * lo) * q
   }
@@ -46,7 +46,7 @@ public struct DoubleWord<Scalar: BinaryFloatingPoint> {
   /// the exact residual n - q hi (one fused multiply-add) and the rest of the divisor (`hi`
   /// positive and normal).
   @inlinable @inline(__always)
-  public func dividing(_ n: Scalar) -> Scalar {
+  package func dividing(_ n: Scalar) -> Scalar {
     let q = n / hi
     return q + (n.addingProduct(-q, hi) - q * lo) / hi
   }
@@ -67,7 +67,7 @@ extension DoubleWord {
   /// `M` only names the backend: the specialization's symbol must be the backend's own (see
   /// `scripts/check-backend-symbols`), and 2^k comes from its `twoToThe`.
   @inlinable
-  public static func exp<M: VectorMath>(_ x: Scalar, low xLow: Scalar = 0, using _: M.Type) -> Self where M.Scalar == Scalar {
+  package static func exp<M: VectorMath>(_ x: Scalar, low xLow: Scalar = 0, using _: M.Type) -> Self where M.Scalar == Scalar {
     let ln2Hi = Scalar(0x1.62e42fefa39efp-1)
     let ln2Lo = Scalar((0x1.62e42fefa39efp-1 - Double(ln2Hi)) + 0x1.abc9e3b39803fp-56)
     // Below ln(leastNonzero) - 1 the result is 0.

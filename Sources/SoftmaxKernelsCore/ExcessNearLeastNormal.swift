@@ -12,7 +12,7 @@ extension BinaryFloatingPoint {
   /// leastNormalMagnitude * 2^significandBitCount: below it, a max or a sum excess goes through
   /// the rescaled sums of this file.
   @inlinable @inline(__always)
-  public static var nearLeastNormal: Self {
+  package static var nearLeastNormal: Self {
     Self(sign: .plus, exponent: leastNormalMagnitude.exponent + Exponent(significandBitCount), significand: 1)
   }
 
@@ -20,24 +20,24 @@ extension BinaryFloatingPoint {
   /// number for every x whose e^x lies between the least subnormal and `nearLeastNormal`, and e^-c
   /// is normal too.
   @inlinable @inline(__always)
-  public static var subnormalShift: Self {
+  package static var subnormalShift: Self {
     (Self(-leastNormalMagnitude.exponent) * Self(0.6931471805599453) / 2).rounded()
   }
 
   /// ln(leastNormalMagnitude): below it e^x is subnormal (or 0).
   @inlinable @inline(__always)
-  public static var logLeastNormal: Self { Self(leastNormalMagnitude.exponent) * Self(0.6931471805599453) }
+  package static var logLeastNormal: Self { Self(leastNormalMagnitude.exponent) * Self(0.6931471805599453) }
 }
 
 extension VectorMath {
   /// `Scalar.nearLeastNormal`.
   @inlinable @inline(__always)
-  public static var nearLeastNormal: Scalar { Scalar.nearLeastNormal }
+  package static var nearLeastNormal: Scalar { Scalar.nearLeastNormal }
 
   /// The `excess` of a row of `n` elements with finite max `m`, recomputed by `rescaledExcess`
   /// when |m| and the excess are both below `nearLeastNormal` (a NaN excess stays NaN).
   @inlinable @inline(__always)
-  public static func excessNearLeastNormal(
+  package static func excessNearLeastNormal(
     _ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar, excess: Scalar
   ) -> Scalar {
     abs(m) < nearLeastNormal && excess < nearLeastNormal ? rescaledExcess(x, count: n, max: m) : excess
@@ -51,7 +51,7 @@ extension VectorMath {
   /// rounds once. Dropping m from the exponent scales each term by e^-m, which differs from 1 by
   /// less than |m| < 2^-(|minExponent| - p).
   @inlinable
-  public static func rescaledExcess(_ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar) -> Scalar {
+  package static func rescaledExcess(_ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar) -> Scalar {
     let c = Scalar.subnormalShift
     let w = width
     let mv = Vector(repeating: m), minusC = Vector(repeating: -c)
@@ -75,7 +75,7 @@ extension VectorMath {
   /// backward with y = -101.5 in Float and sum dy = 1.6e12 was 1.7% off). One compare per vector;
   /// the second exp runs only for vectors with such a lane.
   @inlinable @inline(__always)
-  public static func expTimes(_ y: Vector, _ s: Vector) -> Vector {
+  package static func expTimes(_ y: Vector, _ s: Vector) -> Vector {
     let plain = exp(y) * s
     let cut = Scalar.logLeastNormal
     // Masked lanes (-inf) give 0 either way and do not count.

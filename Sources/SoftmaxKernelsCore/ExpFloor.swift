@@ -8,7 +8,7 @@ extension VectorMath {
   /// the benchmark report (`VectorExp.exp(_:into:)` in `SoftmaxKernels`). `x` and `y` may be the
   /// same memory.
   @inlinable
-  public static func expArray(_ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>) {
+  package static func expArray(_ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>) {
     let w = width
     var i = 0
     while i &+ 2 &* w <= n {

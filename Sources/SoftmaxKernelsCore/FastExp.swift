@@ -21,7 +21,7 @@ extension VectorMath where Scalar == Float {
   /// e^x per lane for x <= 43 (not checked), about 1 ulp, inlined (fast mode's kernels).
   /// `oneStepReduction`: see `fastExpReduced`.
   @inlinable @inline(__always)
-  public static func fastExp(_ x: Vector, oneStepReduction: Bool = false) -> Vector {
+  package static func fastExp(_ x: Vector, oneStepReduction: Bool = false) -> Vector {
     fastExpCore(
       x, clampedTo: nil, bias: Vector(repeating: 64), unbias: Vector(repeating: 0x1p-64),
       oneStepReduction: oneStepReduction)
@@ -29,7 +29,7 @@ extension VectorMath where Scalar == Float {
 
   /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
   @inlinable @inline(__always)
-  public static func fastExpAnyArgument(_ x: Vector) -> Vector {
+  package static func fastExpAnyArgument(_ x: Vector) -> Vector {
     let bias = ifNegative(x, Vector(repeating: 64), else: Vector(repeating: -64))
     let unbias = ifNegative(x, Vector(repeating: 0x1p-64), else: Vector(repeating: 0x1p64))
     return fastExpCore(x, clampedTo: 89, bias: bias, unbias: unbias)
@@ -59,7 +59,7 @@ extension VectorMath where Scalar == Float {
   /// 2.75e-9 (0.023 |x| ulp(1) + 0.008), one FMA fewer in a loop bound by FMAs
   /// (`VectorMath.expOneStepReduced`).
   @inlinable @inline(__always)
-  public static func fastExpReduced(_ xc: Vector, oneStepReduction: Bool = false) -> (t: Vector, n: Vector, er: Vector) {
+  package static func fastExpReduced(_ xc: Vector, oneStepReduction: Bool = false) -> (t: Vector, n: Vector, er: Vector) {
     let magic = Vector(repeating: 12_582_912)  // 1.5 * 2^23
     let t = multiplyAdd(xc, Vector(repeating: 1.442_695_04), magic)
     let n = t - magic
@@ -87,13 +87,13 @@ extension VectorMath where Scalar == Float {
 extension VectorMath where Scalar == Double {
   /// e^x per lane for x <= 354 (not checked), about 1 ulp, inlined (fast mode's kernels).
   @inlinable @inline(__always)
-  public static func fastExp(_ x: Vector) -> Vector {
+  package static func fastExp(_ x: Vector) -> Vector {
     fastExpCore(x, clampedTo: nil, bias: Vector(repeating: 512), unbias: Vector(repeating: 0x1p-512))
   }
 
   /// e^x per lane for any x: +inf past ln(greatestFiniteMagnitude), about 1 ulp below.
   @inlinable @inline(__always)
-  public static func fastExpAnyArgument(_ x: Vector) -> Vector {
+  package static func fastExpAnyArgument(_ x: Vector) -> Vector {
     let bias = ifNegative(x, Vector(repeating: 512), else: Vector(repeating: -512))
     let unbias = ifNegative(x, Vector(repeating: 0x1p-512), else: Vector(repeating: 0x1p512))
     return fastExpCore(x, clampedTo: 710, bias: bias, unbias: unbias)
@@ -115,7 +115,7 @@ extension VectorMath where Scalar == Double {
   /// x = n ln 2 + r with n = round(x / ln 2) (|r| <= ln 2 / 2), returned as t = n + magic (the
   /// bits `twoToThe` reads), n itself, and e^r. The backend then applies 2^n.
   @inlinable @inline(__always)
-  public static func fastExpReduced(_ xc: Vector) -> (t: Vector, n: Vector, er: Vector) {
+  package static func fastExpReduced(_ xc: Vector) -> (t: Vector, n: Vector, er: Vector) {
     let magic = Vector(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
     let t = multiplyAdd(xc, Vector(repeating: 1.442_695_040_888_963_4), magic)
     let n = t - magic

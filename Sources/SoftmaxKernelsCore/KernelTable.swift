@@ -3,56 +3,56 @@
 /// A backend module builds it from its `VectorMath` type (`KernelTable(SleefAVX2Float.self)`), which
 /// specializes every `@inlinable` row algorithm inside that module, with that module's target
 /// flags. The public API picks one table per process from the CPU features.
-public struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
+@usableFromInline package struct KernelTable<Scalar: BinaryFloatingPoint>: Sendable {
   /// Row-wise softmax (out of place or in place when both views share memory).
-  public let softmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  @usableFromInline package let softmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Row-wise log-softmax.
-  public let logSoftmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  @usableFromInline package let logSoftmax: @Sendable (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Row-wise logsumexp into a buffer of `rows` values.
-  public let logSumExp: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
+  @usableFromInline package let logSumExp: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
   /// `y[i] = exp(x[i])` for `count` elements: the backend's vector exp alone (the exp floor).
-  public let exp: @Sendable (UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>) -> Void
+  @usableFromInline package let exp: @Sendable (UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>) -> Void
   /// Softmax backward (y, dy) -> dx.
-  public let softmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  @usableFromInline package let softmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Log-softmax backward (y, dy) -> dx.
-  public let logSoftmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
+  @usableFromInline package let logSoftmaxBackward: @Sendable (StridedRows<Scalar>, StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void
   /// Class-label cross-entropy (logits, labels, parameters, gradient scale, gradient?, losses?) -> sum.
-  public let crossEntropyLabels: @Sendable (
+  @usableFromInline package let crossEntropyLabels: @Sendable (
     StridedRows<Scalar>, UnsafePointer<Int32>, CrossEntropyParameters<Scalar>, Scalar,
     MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar>
   /// Probability-target cross-entropy (logits, targets, parameters, scale, gradient?, losses?) -> sum.
-  public let crossEntropyTargets: @Sendable (
+  @usableFromInline package let crossEntropyTargets: @Sendable (
     StridedRows<Scalar>, StridedRows<Scalar>, CrossEntropyParameters<Scalar>, Scalar,
     MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar>
   /// Binary cross-entropy with logits (logits, targets, posWeight?, scale, losses?, gradient?) -> sum.
-  public let binaryCrossEntropy: @Sendable (
+  @usableFromInline package let binaryCrossEntropy: @Sendable (
     StridedRows<Scalar>, StridedRows<Scalar>, UnsafePointer<Scalar>?, Scalar,
     MutableStridedRows<Scalar>?, MutableStridedRows<Scalar>?
   ) -> LossSum<Scalar>
   /// Row-wise logsumexp partials.
-  public let logSumExpPartials: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<LogSumExpPartial<Scalar>>) -> Void
+  @usableFromInline package let logSumExpPartials: @Sendable (StridedRows<Scalar>, UnsafeMutablePointer<LogSumExpPartial<Scalar>>) -> Void
   /// Merge of two partials.
-  public let mergeLogSumExp: @Sendable (LogSumExpPartial<Scalar>, LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar>
+  @usableFromInline package let mergeLogSumExp: @Sendable (LogSumExpPartial<Scalar>, LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar>
   /// logsumexp of a partial.
-  public let logSumExpOfPartial: @Sendable (LogSumExpPartial<Scalar>) -> Scalar
+  @usableFromInline package let logSumExpOfPartial: @Sendable (LogSumExpPartial<Scalar>) -> Scalar
   /// Class-label cross-entropy of a column slice given merged partials
   /// (slice, offset, labels, states, parameters, scale, gradient?, losses?) -> sum.
-  public let crossEntropyLabelSlice: @Sendable (
+  @usableFromInline package let crossEntropyLabelSlice: @Sendable (
     StridedRows<Scalar>, Int, UnsafePointer<Int32>, UnsafePointer<LogSumExpPartial<Scalar>>,
     CrossEntropyParameters<Scalar>, Scalar, MutableStridedRows<Scalar>?, UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar>
 
   /// Sum of weights and the index of the first negative or NaN one (-1 if none).
-  public let checkedWeightSum: @Sendable (UnsafePointer<Scalar>, Int) -> (sum: Scalar, firstInvalid: Int)
+  @usableFromInline package let checkedWeightSum: @Sendable (UnsafePointer<Scalar>, Int) -> (sum: Scalar, firstInvalid: Int)
   /// sum of w[t_r] over the rows whose (valid) label is not the ignore index
   /// (labels, rows, ignore index, weights).
-  public let labelWeightSum: @Sendable (UnsafePointer<Int32>, Int, Int32?, UnsafePointer<Scalar>) -> Scalar
+  @usableFromInline package let labelWeightSum: @Sendable (UnsafePointer<Int32>, Int, Int32?, UnsafePointer<Scalar>) -> Scalar
 
   /// Specializes every kernel for the vector math `M`.
   @inlinable
-  public init<M: VectorMath>(_: M.Type) where M.Scalar == Scalar {
+  package init<M: VectorMath>(_: M.Type) where M.Scalar == Scalar {
     softmax = { M.softmaxRows($0, to: $1) }
     logSoftmax = { M.logSoftmaxRows($0, to: $1) }
     logSumExp = { M.logSumExpRows($0, to: $1) }

@@ -7,7 +7,7 @@ extension VectorMath {
   /// stack block. Rows of fewer than 8 vectors go `width` at a time (`RowBlock`). Rows with a
   /// +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
-  public static func logSoftmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
+  package static func logSoftmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
     let n = x.cols
     guard n > 0 else { return }
     let inPlace = x.base == UnsafePointer(y.base)

@@ -10,17 +10,17 @@
 ///   max = +inf            k entries are +inf, excess = k - 1
 ///   max = NaN             the slice holds a NaN (excess NaN)
 @frozen
-public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
+@usableFromInline package struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// The slice's max.
-  public var max: Scalar
+  @usableFromInline package var max: Scalar
   /// sum_j exp(x_j - max) - 1, rounded.
-  public var excess: Scalar
+  @usableFromInline package var excess: Scalar
   /// The rounding error of `excess` (0 unless the partial comes from merges): the excess is
   /// `excess + compensation`.
-  public var compensation: Scalar
+  @usableFromInline package var compensation: Scalar
 
   @inlinable @inline(__always)
-  public init(max: Scalar, excess: Scalar, compensation: Scalar = 0) {
+  package init(max: Scalar, excess: Scalar, compensation: Scalar = 0) {
     self.max = max
     self.excess = excess
     self.compensation = compensation
@@ -28,23 +28,23 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
 
   /// The state of an empty slice: max = -inf, sum = 0.
   @inlinable
-  public static var empty: Self { Self(max: -.infinity, excess: -1) }
+  package static var empty: Self { Self(max: -.infinity, excess: -1) }
 
   /// sum_j exp(x_j - max) (the empty sum is 0).
   @inlinable
-  public var sum: Scalar { max.isFinite ? 1 + excess : (max == .infinity ? excess + 1 : (max.isNaN ? .nan : 0)) }
+  package var sum: Scalar { max.isFinite ? 1 + excess : (max == .infinity ? excess + 1 : (max.isNaN ? .nan : 0)) }
 
   /// The same partial with `excess` the correctly rounded excess + compensation (and the rest in
   /// `compensation`), for readers that use `excess` alone.
   @inlinable @inline(__always)
-  public var normalized: Self {
+  package var normalized: Self {
     let t = DoubleWord.twoSum(excess, compensation)
     return Self(max: max, excess: t.hi, compensation: t.lo)
   }
 
   /// The sum 1 + excess + compensation as a double word (for a finite max).
   @inlinable @inline(__always)
-  public var sumDoubleWord: DoubleWord<Scalar> {
+  package var sumDoubleWord: DoubleWord<Scalar> {
     var s = DoubleWord.twoSum(1, excess)
     s.lo += compensation
     return s
@@ -56,7 +56,7 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// into the low word. Any number of partials merged in any order then give the sum to within a
   /// few ulps. Empty and fully masked states are neutral; +inf counts add; NaN wins. Commutative.
   @inlinable
-  public func merged<M: VectorMath>(with other: Self, using m: M.Type) -> Self where M.Scalar == Scalar {
+  package func merged<M: VectorMath>(with other: Self, using m: M.Type) -> Self where M.Scalar == Scalar {
     combined(with: other, using: m, exactFor: { _ in true })
   }
 
@@ -66,7 +66,7 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
   /// above, the running sum is rescaled with the double-word exp, so that a max rising from chunk
   /// to chunk does not compound an exp error per chunk.
   @inlinable @inline(__always)
-  public func adding<M: VectorMath>(chunk: Self, using m: M.Type) -> Self where M.Scalar == Scalar {
+  package func adding<M: VectorMath>(chunk: Self, using m: M.Type) -> Self where M.Scalar == Scalar {
     // The usual case past the first chunks: a finite chunk whose max is not above the running
     // one, away from the subnormal edge. Its term carries its own exp and product roundings (a
     // relative error per chunk, which does not add up); only the addition to the running sum
@@ -126,7 +126,7 @@ public struct LogSumExpPartial<Scalar: BinaryFloatingPoint> {
 extension VectorMath {
   /// The logsumexp partial of `n` elements: one read of the slice (`rowStatistics`).
   @inlinable @inline(__always)
-  public static func logSumExpPartial(_ x: UnsafePointer<Scalar>, count n: Int) -> LogSumExpPartial<Scalar> {
+  package static func logSumExpPartial(_ x: UnsafePointer<Scalar>, count n: Int) -> LogSumExpPartial<Scalar> {
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
       switch classifyNonFinite(x, count: n) {
@@ -145,31 +145,31 @@ extension VectorMath {
 
   /// logsumexp from a partial: max + log1p(excess); -inf, +inf or NaN for the non-finite states.
   @inlinable @inline(__always)
-  public static func logSumExp(_ s: LogSumExpPartial<Scalar>) -> Scalar {
+  package static func logSumExp(_ s: LogSumExpPartial<Scalar>) -> Scalar {
     s.max.isFinite ? s.max + log1p(s.excess) : (s.max.isNaN ? .nan : s.max)
   }
 
   /// Row-wise partials into `out[r]`.
   @inlinable
-  public static func logSumExpPartialRows(_ x: StridedRows<Scalar>, to out: UnsafeMutablePointer<LogSumExpPartial<Scalar>>) {
+  package static func logSumExpPartialRows(_ x: StridedRows<Scalar>, to out: UnsafeMutablePointer<LogSumExpPartial<Scalar>>) {
     for r in 0..<x.rows { out[r] = logSumExpPartial(x.row(r), count: x.cols) }
   }
 
   /// e^(x - m) for scalars (`expOfDifference` on one lane).
   @inlinable @inline(__always)
-  public static func expOfDifference(_ x: Scalar, _ m: Scalar) -> Scalar {
+  package static func expOfDifference(_ x: Scalar, _ m: Scalar) -> Scalar {
     expOfDifference(Vector(repeating: x), Vector(repeating: m))[0]
   }
 
   /// `a` merged with `b` (`LogSumExpPartial.merged`), with this backend's exp.
   @inlinable @inline(__always)
-  public static func merge(_ a: LogSumExpPartial<Scalar>, _ b: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
+  package static func merge(_ a: LogSumExpPartial<Scalar>, _ b: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
     a.merged(with: b, using: Self.self)
   }
 
   /// The running state of a row with one more chunk (`LogSumExpPartial.adding(chunk:)`).
   @inlinable @inline(__always)
-  public static func add(chunk c: LogSumExpPartial<Scalar>, to running: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
+  package static func add(chunk c: LogSumExpPartial<Scalar>, to running: LogSumExpPartial<Scalar>) -> LogSumExpPartial<Scalar> {
     running.adding(chunk: c, using: Self.self)
   }
 }
@@ -181,7 +181,7 @@ extension VectorMath {
   /// gradient to `gradient` (may be `x`); returns their sum. Summed over the slices of a row, the
   /// contributions equal the unsharded row loss (see `labelSliceLoss`).
   @inlinable
-  public static func crossEntropyLabelSliceRows(
+  package static func crossEntropyLabelSliceRows(
     _ x: StridedRows<Scalar>, offset: Int, labels: UnsafePointer<Int32>,
     states: UnsafePointer<LogSumExpPartial<Scalar>>, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
     gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?

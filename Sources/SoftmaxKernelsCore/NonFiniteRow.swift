@@ -8,7 +8,7 @@
 
 /// What a row (or the part of a row still unread) with non-finite entries is.
 @frozen
-public enum NonFiniteRow: Equatable {
+@usableFromInline package enum NonFiniteRow: Equatable {
   /// The row holds a NaN.
   case nan
   /// `count` entries are +inf (and no NaN).
@@ -23,7 +23,7 @@ extension VectorMath {
   /// backend module, the linker keeps one of them, and the baseline kernels could then run the
   /// AVX2 or AVX-512 copy (`scripts/check-backend-symbols` guards against that).
   @inlinable
-  public static func classifyNonFinite(_ x: UnsafePointer<Scalar>, count n: Int) -> NonFiniteRow {
+  package static func classifyNonFinite(_ x: UnsafePointer<Scalar>, count n: Int) -> NonFiniteRow {
     var infinities = 0
     for j in 0..<n {
       if x[j].isNaN { return .nan }
@@ -34,7 +34,7 @@ extension VectorMath {
 
   /// Softmax outputs of a classified row (x and y may be the same memory).
   @inlinable
-  public static func nonFiniteSoftmax(
+  package static func nonFiniteSoftmax(
     _ kind: NonFiniteRow, _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
   ) {
     switch kind {
@@ -48,7 +48,7 @@ extension VectorMath {
 
   /// Log-softmax of a row with a +inf or a NaN (x and y may be the same memory).
   @inlinable
-  public static func nonFiniteLogSoftmax(
+  package static func nonFiniteLogSoftmax(
     _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
   ) {
     switch classifyNonFinite(x, count: n) {
@@ -62,7 +62,7 @@ extension VectorMath {
 
   /// Logsumexp of a row with a +inf or a NaN: NaN or +inf.
   @inlinable
-  public static func nonFiniteLogSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func nonFiniteLogSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
     switch classifyNonFinite(x, count: n) {
     case .nan: return .nan
     case .masked: return -.infinity

@@ -23,16 +23,16 @@ extension VectorMath {
   /// 8 vectors (64 Floats or 32 Doubles with AVX2). On the bench (rows of 4 to 100 columns) the
   /// blocks won below this limit and the row path above it (numbers: docs/performance.md).
   @inlinable @inline(__always)
-  public static var rowBlockLimit: Int { 8 &* width }
+  package static var rowBlockLimit: Int { 8 &* width }
 
   /// True when rows of `n` elements are taken `width` at a time by the row-block kernels.
   @inlinable @inline(__always)
-  public static func usesRowBlocks(_ n: Int) -> Bool { n > 0 && n < rowBlockLimit }
+  package static func usesRowBlocks(_ n: Int) -> Bool { n > 0 && n < rowBlockLimit }
 
   /// Column `j` of the `lanes` rows starting at `p` (row k at `p + k * stride`); 0 in the lanes
   /// past `lanes`.
   @inlinable @inline(__always)
-  public static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int, lanes: Int) -> Vector {
+  package static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int, lanes: Int) -> Vector {
     var v = Vector()
     for k in 0..<lanes { v[k] = p[k &* stride] }
     return v
@@ -50,7 +50,7 @@ extension VectorMath {
   /// The exps run in a loop of their own: SLEEF's exp is a call that clobbers every vector
   /// register, so the sums stay in registers only in a loop without calls.
   @inlinable @inline(__always)
-  public static func rowBlockStatistics(
+  package static func rowBlockStatistics(
     _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, lanes: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> (max: Vector, excess: Vector) {
     var m = Vector(repeating: -.infinity)
@@ -109,7 +109,7 @@ extension VectorMath {
   /// Softmax of the `lanes` rows at `x` into `y` (either may alias: every load precedes every
   /// store). Returns the row maxima; rows whose max is not finite are not written.
   @inlinable @inline(__always)
-  public static func softmaxRowBlock(
+  package static func softmaxRowBlock(
     _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
@@ -121,7 +121,7 @@ extension VectorMath {
 
   /// Log-softmax of the `lanes` rows at `x` into `y`, as `softmaxRowBlock`.
   @inlinable @inline(__always)
-  public static func logSoftmaxRowBlock(
+  package static func logSoftmaxRowBlock(
     _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
@@ -134,7 +134,7 @@ extension VectorMath {
   /// logsumexp of the `lanes` rows at `x` into `out[0..<lanes]`, as `softmaxRowBlock` (rows
   /// whose max is not finite get meaningless values, for the row path to overwrite).
   @inlinable @inline(__always)
-  public static func logSumExpRowBlock(
+  package static func logSumExpRowBlock(
     _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
     to out: UnsafeMutablePointer<Scalar>, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
@@ -149,7 +149,7 @@ extension VectorMath {
   /// `row(r + k)` for each lane k whose max (returned by the block) is not finite; otherwise
   /// `row(r)` for every row.
   @inlinable @inline(__always)
-  public static func forEachRowBlock(
+  package static func forEachRowBlock(
     rows: Int, count n: Int,
     _ block: (Int, Int, UnsafeMutablePointer<Vector>) -> Vector, otherwise row: (Int) -> Void
   ) {

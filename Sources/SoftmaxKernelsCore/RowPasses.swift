@@ -1,3 +1,4 @@
+// Public: the @inlinable bodies call `softmaxkernels_prefetch` (inlined into each backend).
 public import CSleef
 
 // The passes over one contiguous row that every softmax-family kernel is built from. Each is a
@@ -7,7 +8,7 @@ public import CSleef
 extension VectorMath {
   /// m = max_j x_j over `n` elements (NaN ignored; -inf for an all -inf or all-NaN row).
   @inlinable @inline(__always)
-  public static func rowMax(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func rowMax(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
     let w = width
     var a0 = Vector(repeating: -.infinity), a1 = a0, a2 = a0, a3 = a0
     var i = 0
@@ -29,7 +30,7 @@ extension VectorMath {
   /// Elements per block of `expSumMinusOne`: 1 KiB, so the block is still in L1 when summed and
   /// the scratch block of `logSumExp` / `logSoftmax` is guaranteed to live on the stack.
   @inlinable @inline(__always)
-  public static var expBlockCount: Int { 1024 / MemoryLayout<Scalar>.stride }
+  package static var expBlockCount: Int { 1024 / MemoryLayout<Scalar>.stride }
 
   /// (sum_j exp(x_j - m)) - 1, compensated; also leaves exp(x_j - m) in `y` when `y` is not nil.
   ///
@@ -51,7 +52,7 @@ extension VectorMath {
   /// through the compensated add instead, and the exps correct the rounding of x - m
   /// (`expOfDifference`), so the excess keeps its relative accuracy.
   @inlinable @inline(__always)
-  public static func expSumMinusOne(
+  package static func expSumMinusOne(
     _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?,
     rowLength: Int
   ) -> Scalar {
@@ -94,7 +95,7 @@ extension VectorMath {
   /// logsumexp are both near 0 (x = -10.5, m = -4.8e-7: 8 ulp, found by fuzzing). -inf lanes stay
   /// exactly 0 and NaN stays NaN.
   @inlinable @inline(__always)
-  public static func expOfDifference(_ x: Vector, _ mv: Vector) -> Vector {
+  package static func expOfDifference(_ x: Vector, _ mv: Vector) -> Vector {
     let d = x - mv
     let e = exp(d)
     let t = d - x
@@ -112,7 +113,7 @@ extension VectorMath {
   /// y_j = exp(x_j - m) for `n` elements; the tail goes through the same vector exp. `exact`
   /// corrects the rounding of x_j - m (`expOfDifference`), for rows whose max is near 0.
   @inlinable @inline(__always)
-  public static func expBlock(
+  package static func expBlock(
     _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, to y: UnsafeMutablePointer<Scalar>, exact: Bool = false
   ) {
     let w = width
@@ -139,7 +140,7 @@ extension VectorMath {
 
   /// y_j = x_j * c (x and y may be the same row).
   @inlinable @inline(__always)
-  public static func scale(
+  package static func scale(
     _ x: UnsafePointer<Scalar>, by c: Scalar, count n: Int, to y: UnsafeMutablePointer<Scalar>
   ) {
     let w = width
@@ -162,7 +163,7 @@ extension VectorMath {
   /// y_j = (x_j - a) - b (x and y may be the same row). Written as two subtractions so that
   /// x_j = a gives exactly -b.
   @inlinable @inline(__always)
-  public static func shift(
+  package static func shift(
     _ x: UnsafePointer<Scalar>, minus a: Scalar, minus b: Scalar, count n: Int,
     to y: UnsafeMutablePointer<Scalar>
   ) {
@@ -185,7 +186,7 @@ extension VectorMath {
 
   /// y_j = v for every j.
   @inlinable @inline(__always)
-  public static func fill(_ y: UnsafeMutablePointer<Scalar>, count n: Int, with v: Scalar) {
+  package static func fill(_ y: UnsafeMutablePointer<Scalar>, count n: Int, with v: Scalar) {
     y.update(repeating: v, count: n)
   }
 }

@@ -13,17 +13,17 @@
 // `log1p` and `1 / (1 + excess)`, as in the long-row path.
 
 /// Four vectors holding a short row.
-public typealias Quad<V> = (V, V, V, V)
+@usableFromInline package typealias Quad<V> = (V, V, V, V)
 
 extension VectorMath {
   /// True when `shortRow` handles a row of `n` elements: at most four vectors.
   @inlinable @inline(__always)
-  public static func isShortRow(_ n: Int) -> Bool { n >= 1 && n <= 4 &* width }
+  package static func isShortRow(_ n: Int) -> Bool { n >= 1 && n <= 4 &* width }
 
   /// Loads a row of `n` elements (`isShortRow(n)`) into four vectors (past the end: -inf) and
   /// returns them with the row max.
   @inlinable @inline(__always)
-  public static func shortRowMax(_ p: UnsafePointer<Scalar>, count n: Int) -> (x: Quad<Vector>, max: Scalar) {
+  package static func shortRowMax(_ p: UnsafePointer<Scalar>, count n: Int) -> (x: Quad<Vector>, max: Scalar) {
     let w = width
     let full = n / w, ragged = n % w != 0
     let none = Vector(repeating: -.infinity)
@@ -40,7 +40,7 @@ extension VectorMath {
 
   /// exp(x - m) of a short row (past the end: 0) and sum_j exp(x_j - m) - 1, for a finite max `m`.
   @inlinable @inline(__always)
-  public static func shortRowExp(_ x: Quad<Vector>, max m: Scalar, count n: Int) -> (e: Quad<Vector>, excess: Scalar) {
+  package static func shortRowExp(_ x: Quad<Vector>, max m: Scalar, count n: Int) -> (e: Quad<Vector>, excess: Scalar) {
     let w = width
     let full = n / w, ragged = n % w != 0
     let mv = Vector(repeating: m)
@@ -67,7 +67,7 @@ extension VectorMath {
   /// Stores the four vectors of a short row of `n` elements at `y` (a ragged last vector ends at
   /// the row's end, rewriting earlier elements with the same values).
   @inlinable @inline(__always)
-  public static func storeShort(
+  package static func storeShort(
     _ v: (Vector, Vector, Vector, Vector), to y: UnsafeMutablePointer<Scalar>, count n: Int
   ) {
     let w = width
@@ -86,7 +86,7 @@ extension VectorMath {
 
   /// 0, 1, 2, ... per lane.
   @inlinable @inline(__always)
-  public static var laneIndices: Vector {
+  package static var laneIndices: Vector {
     var v = Vector()
     for k in 0..<Vector.scalarCount { v[k] = Scalar(k) }
     return v
@@ -94,7 +94,7 @@ extension VectorMath {
 
   /// The sum of the lanes as a balanced tree.
   @inlinable @inline(__always)
-  public static func horizontalSum(_ v: Vector) -> Scalar {
+  package static func horizontalSum(_ v: Vector) -> Scalar {
     var lanes = Vector.scalarCount, acc = v
     while lanes > 1 {
       lanes /= 2

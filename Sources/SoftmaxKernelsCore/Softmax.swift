@@ -7,7 +7,7 @@ extension VectorMath {
   /// go `width` at a time (`RowBlock`). `x` and `y` may be the same memory (in place). Rows with
   /// a +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
-  public static func softmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
+  package static func softmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
     let n = x.cols
     guard n > 0 else { return }
     withUnsafeTemporaryAllocation(of: Scalar.self, capacity: chunks(in: n)) { chunkMax in

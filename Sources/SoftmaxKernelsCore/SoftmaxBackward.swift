@@ -5,7 +5,7 @@
 extension VectorMath {
   /// sum_j a_j b_j over `n` elements, compensated.
   @inlinable @inline(__always)
-  public static func dot(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func dot(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, count n: Int) -> Scalar {
     let w = width
     var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
     var i = 0
@@ -24,7 +24,7 @@ extension VectorMath {
 
   /// sum_j a_j over `n` elements, compensated.
   @inlinable @inline(__always)
-  public static func sum(_ a: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func sum(_ a: UnsafePointer<Scalar>, count n: Int) -> Scalar {
     let w = width
     var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
     var i = 0
@@ -43,7 +43,7 @@ extension VectorMath {
 
   /// Softmax backward: dx_j = y_j (dy_j - s), s = sum_k dy_k y_k. `dx` may be `dy` or `y`.
   @inlinable
-  public static func softmaxBackwardRows(
+  package static func softmaxBackwardRows(
     _ y: StridedRows<Scalar>, _ dy: StridedRows<Scalar>, to dx: MutableStridedRows<Scalar>
   ) {
     let n = y.cols, w = width
@@ -80,7 +80,7 @@ extension VectorMath {
   /// horizontal reduction), so the crossover is near 2-3 vectors (measured per instruction set:
   /// docs/performance.md).
   @inlinable @inline(__always)
-  public static func softmaxBackwardRowBlock(
+  package static func softmaxBackwardRowBlock(
     _ y: UnsafePointer<Scalar>, _ ys: Int, _ dy: UnsafePointer<Scalar>, _ dys: Int, count n: Int, lanes: Int,
     to dx: UnsafeMutablePointer<Scalar>, _ dxs: Int, columns c: UnsafeMutablePointer<Vector>
   ) {
@@ -97,7 +97,7 @@ extension VectorMath {
 
   /// Log-softmax backward: dx_j = dy_j - exp(y_j) s, s = sum_k dy_k. `dx` may be `dy` or `y`.
   @inlinable
-  public static func logSoftmaxBackwardRows(
+  package static func logSoftmaxBackwardRows(
     _ y: StridedRows<Scalar>, _ dy: StridedRows<Scalar>, to dx: MutableStridedRows<Scalar>
   ) {
     let n = y.cols, w = width

@@ -1,14 +1,14 @@
 /// A read-only row-major matrix view: `rows x cols` elements, row `r` starting at
 /// `base + r * stride`. Built by the public API after validation; the kernels trust it.
 @frozen
-public struct StridedRows<Scalar> {
-  public let base: UnsafePointer<Scalar>
-  public let rows: Int
-  public let cols: Int
-  public let stride: Int
+@usableFromInline package struct StridedRows<Scalar> {
+  @usableFromInline package let base: UnsafePointer<Scalar>
+  @usableFromInline package let rows: Int
+  @usableFromInline package let cols: Int
+  @usableFromInline package let stride: Int
 
   @inlinable
-  public init(base: UnsafePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
+  package init(base: UnsafePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
     self.base = base
     self.rows = rows
     self.cols = cols
@@ -17,25 +17,25 @@ public struct StridedRows<Scalar> {
 
   /// The first element of row `r`.
   @inlinable @inline(__always)
-  public func row(_ r: Int) -> UnsafePointer<Scalar> { base + r &* stride }
+  package func row(_ r: Int) -> UnsafePointer<Scalar> { base + r &* stride }
 
   /// Rows `first ..< first + count` as a view of their own.
   @inlinable
-  public func rows(_ first: Int, count: Int) -> StridedRows {
+  package func rows(_ first: Int, count: Int) -> StridedRows {
     StridedRows(base: row(first), rows: count, cols: cols, stride: stride)
   }
 }
 
 /// A writable row-major matrix view, as `StridedRows`.
 @frozen
-public struct MutableStridedRows<Scalar> {
-  public let base: UnsafeMutablePointer<Scalar>
-  public let rows: Int
-  public let cols: Int
-  public let stride: Int
+@usableFromInline package struct MutableStridedRows<Scalar> {
+  @usableFromInline package let base: UnsafeMutablePointer<Scalar>
+  @usableFromInline package let rows: Int
+  @usableFromInline package let cols: Int
+  @usableFromInline package let stride: Int
 
   @inlinable
-  public init(base: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
+  package init(base: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
     self.base = base
     self.rows = rows
     self.cols = cols
@@ -44,23 +44,23 @@ public struct MutableStridedRows<Scalar> {
 
   /// The first element of row `r`.
   @inlinable @inline(__always)
-  public func row(_ r: Int) -> UnsafeMutablePointer<Scalar> { base + r &* stride }
+  package func row(_ r: Int) -> UnsafeMutablePointer<Scalar> { base + r &* stride }
 
   /// Rows `first ..< first + count` as a view of their own.
   @inlinable
-  public func rows(_ first: Int, count: Int) -> MutableStridedRows {
+  package func rows(_ first: Int, count: Int) -> MutableStridedRows {
     MutableStridedRows(base: row(first), rows: count, cols: cols, stride: stride)
   }
 
   /// Calls `body(self as read-only, self)`: the in-place form of an out-of-place kernel.
   @inlinable
-  public func withReadOnly(_ body: (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void) {
+  package func withReadOnly(_ body: (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void) {
     body(readOnly, self)
   }
 
   /// The same memory, read-only (for in-place calls).
   @inlinable
-  public var readOnly: StridedRows<Scalar> {
+  package var readOnly: StridedRows<Scalar> {
     StridedRows(base: UnsafePointer(base), rows: rows, cols: cols, stride: stride)
   }
 }

@@ -5,7 +5,7 @@
 /// maximum. Loads, stores, tails and reductions are written once below, generically. The row
 /// algorithms (`softmaxRows`, `logSoftmaxRows`, ...) are `@inlinable` extensions on this protocol,
 /// so each backend module compiles them with its own target flags.
-public protocol VectorMath: SendableMetatype {
+@usableFromInline package protocol VectorMath: SendableMetatype {
   /// The element type, `Float` or `Double`.
   associatedtype Scalar: BinaryFloatingPoint & SIMDScalar & SendableMetatype
   /// The register-sized vector of `Scalar`, e.g. `SIMD8<Float>` for AVX2.
@@ -65,30 +65,30 @@ public protocol VectorMath: SendableMetatype {
 extension VectorMath {
   /// Out-of-line exp unless a conformance says otherwise.
   @inlinable @inline(__always)
-  public static var inlinesExp: Bool { false }
+  package static var inlinesExp: Bool { false }
   @inlinable @inline(__always)
-  public static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
+  package static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
   @inlinable @inline(__always)
-  public static func expOneStepReduced(_ x: Vector) -> Vector { exp(x) }
+  package static func expOneStepReduced(_ x: Vector) -> Vector { exp(x) }
   @inlinable @inline(__always)
-  public static func materialized(_ v: Vector) -> Vector { v }
+  package static func materialized(_ v: Vector) -> Vector { v }
   @inlinable @inline(__always)
-  public static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector { c.addingProduct(a, b) }
+  package static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector { c.addingProduct(a, b) }
 
   /// Lanes per vector.
   @inlinable @inline(__always)
-  public static var width: Int { Vector.scalarCount }
+  package static var width: Int { Vector.scalarCount }
 
   /// Loads a full vector from `p` (no alignment needed).
   @inlinable @inline(__always)
-  public static func load(_ p: UnsafePointer<Scalar>) -> Vector {
+  package static func load(_ p: UnsafePointer<Scalar>) -> Vector {
     UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
   }
 
   /// Loads the first `count` (< width) lanes from `p` and fills the rest with `padding`, so a
   /// row's tail goes through exactly the same vector code as its body.
   @inlinable @inline(__always)
-  public static func load(_ p: UnsafePointer<Scalar>, count: Int, padding: Scalar) -> Vector {
+  package static func load(_ p: UnsafePointer<Scalar>, count: Int, padding: Scalar) -> Vector {
     var v = Vector(repeating: padding)
     for k in 0..<count { v[k] = p[k] }
     return v
@@ -96,19 +96,19 @@ extension VectorMath {
 
   /// Stores a full vector at `p`.
   @inlinable @inline(__always)
-  public static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>) {
+  package static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
   }
 
   /// Stores the first `count` lanes of `v` at `p`; memory past them is not touched.
   @inlinable @inline(__always)
-  public static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>, count: Int) {
+  package static func store(_ v: Vector, to p: UnsafeMutablePointer<Scalar>, count: Int) {
     for k in 0..<count { p[k] = v[k] }
   }
 
   /// The largest lane (NaN lanes ignored as in `max`), as a branch-free tree.
   @inlinable @inline(__always)
-  public static func horizontalMax(_ v: Vector) -> Scalar {
+  package static func horizontalMax(_ v: Vector) -> Scalar {
     var lanes = Vector.scalarCount, acc = v
     while lanes > 1 {
       lanes /= 2
@@ -122,15 +122,15 @@ extension VectorMath {
 
   /// Scalar e^x through the vector function, so scalars and vectors round the same way.
   @inlinable @inline(__always)
-  public static func exp(_ x: Scalar) -> Scalar { exp(Vector(repeating: x))[0] }
+  package static func exp(_ x: Scalar) -> Scalar { exp(Vector(repeating: x))[0] }
 
   /// Scalar ln(x) through the vector function.
   @inlinable @inline(__always)
-  public static func log(_ x: Scalar) -> Scalar { log(Vector(repeating: x))[0] }
+  package static func log(_ x: Scalar) -> Scalar { log(Vector(repeating: x))[0] }
 
   /// Scalar ln(1 + x) through the vector function.
   @inlinable @inline(__always)
-  public static func log1p(_ x: Scalar) -> Scalar { log1p(Vector(repeating: x))[0] }
+  package static func log1p(_ x: Scalar) -> Scalar { log1p(Vector(repeating: x))[0] }
 }
 
 // Lane-wise operations that the generic `SIMD` API does not lower to single instructions
@@ -146,108 +146,108 @@ extension VectorMath {
 
 extension VectorMath where Vector == SIMD8<Float> {
   @inlinable @inline(__always)
-  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+  package static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
     Vector().replacing(with: 1, where: x .== y)
   }
   @inlinable @inline(__always)
-  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  package static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
-  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  package static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
   @inlinable @inline(__always)
-  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+  package static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
     v.replacing(with: 0, where: x .< bound)
   }
   @inlinable @inline(__always)
-  public static func twoToThe(_ t: Vector) -> Vector {
+  package static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
   }
   @inlinable @inline(__always)
-  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+  package static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
     b.replacing(with: a, where: c .< 0)
   }
   @inlinable @inline(__always)
-  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+  package static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
     b.replacing(with: 0, where: c .== 0)
   }
 }
 
 extension VectorMath where Vector == SIMD4<Float> {
   @inlinable @inline(__always)
-  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+  package static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
     Vector().replacing(with: 1, where: x .== y)
   }
   @inlinable @inline(__always)
-  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  package static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
-  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  package static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
   @inlinable @inline(__always)
-  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+  package static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
     v.replacing(with: 0, where: x .< bound)
   }
   @inlinable @inline(__always)
-  public static func twoToThe(_ t: Vector) -> Vector {
+  package static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD4<Int32>.self) &<< 23) &+ (127 << 23), to: Vector.self)
   }
   @inlinable @inline(__always)
-  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+  package static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
     b.replacing(with: a, where: c .< 0)
   }
   @inlinable @inline(__always)
-  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+  package static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
     b.replacing(with: 0, where: c .== 0)
   }
 }
 
 extension VectorMath where Vector == SIMD4<Double> {
   @inlinable @inline(__always)
-  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+  package static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
     Vector().replacing(with: 1, where: x .== y)
   }
   @inlinable @inline(__always)
-  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  package static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
-  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  package static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
   @inlinable @inline(__always)
-  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+  package static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
     v.replacing(with: 0, where: x .< bound)
   }
   @inlinable @inline(__always)
-  public static func twoToThe(_ t: Vector) -> Vector {
+  package static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD4<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
   }
   @inlinable @inline(__always)
-  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+  package static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
     b.replacing(with: a, where: c .< 0)
   }
   @inlinable @inline(__always)
-  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+  package static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
     b.replacing(with: 0, where: c .== 0)
   }
 }
 
 extension VectorMath where Vector == SIMD2<Double> {
   @inlinable @inline(__always)
-  public static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
+  package static func onesWhereEqual(_ x: Vector, _ y: Vector) -> Vector {
     Vector().replacing(with: 1, where: x .== y)
   }
   @inlinable @inline(__always)
-  public static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+  package static func max(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
   @inlinable @inline(__always)
-  public static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+  package static func min(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
   @inlinable @inline(__always)
-  public static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
+  package static func zero(_ v: Vector, whereBelow x: Vector, _ bound: Vector) -> Vector {
     v.replacing(with: 0, where: x .< bound)
   }
   @inlinable @inline(__always)
-  public static func twoToThe(_ t: Vector) -> Vector {
+  package static func twoToThe(_ t: Vector) -> Vector {
     unsafeBitCast((unsafeBitCast(t, to: SIMD2<Int64>.self) &<< 52) &+ (1023 << 52), to: Vector.self)
   }
   @inlinable @inline(__always)
-  public static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
+  package static func ifNegative(_ c: Vector, _ a: Vector, else b: Vector) -> Vector {
     b.replacing(with: a, where: c .< 0)
   }
   @inlinable @inline(__always)
-  public static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
+  package static func zeroWhereZero(_ c: Vector, else b: Vector) -> Vector {
     b.replacing(with: 0, where: c .== 0)
   }
 }

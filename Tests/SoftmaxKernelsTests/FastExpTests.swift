@@ -1,6 +1,6 @@
 import SoftmaxKernels
 import SoftmaxKernelsAVX2
-@_spi(Testing) import SoftmaxKernelsAVX512
+import SoftmaxKernelsAVX512
 import SoftmaxKernelsCore
 import SoftmaxReference
 import Testing
