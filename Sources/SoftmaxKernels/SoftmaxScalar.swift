@@ -3,7 +3,7 @@ internal import SoftmaxKernelsCore
 /// A floating-point type the kernels support: `Float` and `Double`.
 ///
 /// Every public operation is generic over this one protocol. Only `Float` and `Double` conform,
-/// and the protocol is sealed: its one requirement returns a ``_SoftmaxScalarSeal`` of the
+/// and the protocol is sealed: its one requirement returns a `_SoftmaxScalarSeal` of the
 /// conforming type, which only this module can create, so a conformance elsewhere has nothing to
 /// return.
 public protocol SoftmaxScalar: BinaryFloatingPoint, Sendable, SendableMetatype {
