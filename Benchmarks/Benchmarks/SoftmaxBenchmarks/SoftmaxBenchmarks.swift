@@ -70,11 +70,11 @@ final class Buffers<T: SoftmaxScalar>: @unchecked Sendable {
   })
   /// softmax(x), the forward output softmax backward starts from.
   lazy var probabilities: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
-    try! softmax(input, rows: rows, cols: cols, into: b)
+    try! softmax(input, rows: rows, cols: cols, output: b)
   })
   /// logSoftmax(x), the forward output log-softmax backward starts from.
   lazy var logProbabilities: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
-    try! logSoftmax(input, rows: rows, cols: cols, into: b)
+    try! logSoftmax(input, rows: rows, cols: cols, output: b)
   })
   /// Binary targets in [0, 1].
   lazy var binaryTargets: UnsafeBufferPointer<T> = UnsafeBufferPointer(extra(T.self, count: rows * cols) { b in
@@ -105,53 +105,52 @@ struct Operation: Sendable {
 
 @inline(__always)
 func runSoftmax<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! softmax(b.input, rows: b.rows, cols: b.cols, into: b.y)
+  try! softmax(b.input, rows: b.rows, cols: b.cols, output: b.y)
 }
 
 @inline(__always)
 func runLogSoftmax<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! logSoftmax(b.input, rows: b.rows, cols: b.cols, into: b.y)
+  try! logSoftmax(b.input, rows: b.rows, cols: b.cols, output: b.y)
 }
 
 @inline(__always)
 func runLogSumExp<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! logSumExp(b.input, rows: b.rows, cols: b.cols, into: b.perRow)
+  try! logSumExp(b.input, rows: b.rows, cols: b.cols, output: b.perRow)
 }
 
 @inline(__always)
 func runExp<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! VectorExp.exp(b.input, into: b.y)
+  try! VectorExp.exp(b.input, output: b.y)
 }
 
 @inline(__always)
 func runCrossEntropy<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! crossEntropy(logits: b.input, rows: b.rows, cols: b.cols, labels: b.labels, losses: b.perRow)
+  _ = try! crossEntropy(b.input, rows: b.rows, cols: b.cols, labels: b.labels, losses: b.perRow)
 }
 
 @inline(__always)
 func runCrossEntropyGrad<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! crossEntropyWithGradient(logits: b.input, rows: b.rows, cols: b.cols, labels: b.labels, gradient: b.y)
+  _ = try! crossEntropyWithGradient(b.input, rows: b.rows, cols: b.cols, labels: b.labels, gradient: b.y)
 }
 
 @inline(__always)
 func runCrossEntropyGradInPlace<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! crossEntropyWithGradient(logitsInPlace: b.scratch, rows: b.rows, cols: b.cols, labels: b.labels)
+  _ = try! crossEntropyWithGradient(inPlace: b.scratch, rows: b.rows, cols: b.cols, labels: b.labels)
 }
 
 @inline(__always)
 func runSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! softmaxBackward(output: b.probabilities, gradOutput: b.upstream, rows: b.rows, cols: b.cols, into: b.y)
+  try! softmaxBackward(b.upstream, rows: b.rows, cols: b.cols, output: b.probabilities, gradient: b.y)
 }
 
 @inline(__always)
 func runLogSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! logSoftmaxBackward(output: b.logProbabilities, gradOutput: b.upstream, rows: b.rows, cols: b.cols, into: b.y)
+  try! logSoftmaxBackward(b.upstream, rows: b.rows, cols: b.cols, output: b.logProbabilities, gradient: b.y)
 }
 
 @inline(__always)
 func runBCELogits<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! binaryCrossEntropyWithLogits(
-    logits: b.input, targets: b.binaryTargets, rows: b.rows, cols: b.cols, gradient: b.y)
+  _ = try! binaryCrossEntropyWithGradient(b.input, rows: b.rows, cols: b.cols, targets: b.binaryTargets, gradient: b.y)
 }
 
 let operations: [Operation] = [
