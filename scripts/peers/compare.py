@@ -173,7 +173,8 @@ def table(results, args, dtype, info):
             ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "-"
             row = [op, w] + [fmt(vals[m]) for m in modes]
             row += ["n/a" if cells[p] and cells[p]["note"] else fmt(vals[p]) for p in peers]
-            row += [fmt(same), f"{fmt(best[0])} {PEERS[best[1]][0]}" if best else "-"]
+            name_width = max(len(PEERS[p][0]) for p in peers)  # so that the numbers line up
+            row += [fmt(same), f"{fmt(best[0])} {PEERS[best[1]][0]:<{name_width}}" if best else "-"]
             row += [ratio(vals[m], best[0] if best else None) for m in modes] + [ratio(vals[mine], same)]
             rows.append(row)
     title = (f"{'Float' if dtype == 'float' else 'Double'}: {'best' if args.best else 'median'} ns per element, "
@@ -183,7 +184,7 @@ def table(results, args, dtype, info):
     if args.markdown:
         out += [f"_{title}_", "", "| " + " | ".join(head) + " |",
                 "|" + "".join("---|" if i < 2 else "---:|" for i in range(len(head)))]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
+        out += ["| " + " | ".join(c.strip() for c in r) + " |" for r in rows]
     else:
         width = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
         line = lambda r: "  ".join(c.ljust(width[i]) if i < 2 else c.rjust(width[i]) for i, c in enumerate(r))
@@ -200,21 +201,23 @@ def table(results, args, dtype, info):
 def legend(results, args, info):
     lines = [
         "Columns: this package (scripts/bench) in each mode; the peers' calls below; copy: memcpy of the",
-        "  logits (scripts/bench --ops copy) scaled to the bytes the op reads and writes (scripts/bench's",
-        "  bytes per element; an estimate for ops that do not move 2 x size); best peer: the faster measured",
-        "  peer; acc/peer, fast/peer: this package's time over the best peer's (below 1: this package is",
-        "  faster); fast/copy: fast mode's time over the copy. n/a: the peer has no such op; -: not measured.",
-        "  scripts/bench times softmax-backward, log-softmax-backward and bce-logits with its default",
-        "  options, whatever --mode and --threads say, and copy on one thread.",
-        "Peer calls:",
+        "logits (scripts/bench --ops copy) scaled to the bytes the op reads and writes (scripts/bench's",
+        "bytes per element; an estimate for ops that do not move 2 x size); best peer: the faster measured",
+        "peer; acc/peer, fast/peer: this package's time over the best peer's (below 1: this package is",
+        "faster); fast/copy: fast mode's time over the copy. n/a: the peer has no such op; -: not measured.",
+        "Each op of this package runs with the options scripts/bench gives it (its Operations.swift: some",
+        "ignore --mode or --threads, and then their two modes match); the peers get --threads threads.",
     ]
     if info["load"]:
-        lines.insert(-1, f"Load average (1 min) at the start {info['load'][0]:.2f}, at the end {info['load'][1]:.2f}"
-                         f" ({os.cpu_count()} CPUs here; near or above their count the numbers mean little).")
-    for (peer, op), call in sorted(results.calls.items(), key=lambda kv: (kv[0][0], OPS.index(kv[0][1]) if kv[0][1] in OPS else 99)):
-        if op in args.ops:
-            lines.append(f"  {PEERS.get(peer, (peer,))[0]} {op}: {call}")
-    return "\n".join(l + ("  " if args.markdown else "") for l in lines) + "\n"
+        lines.append(f"Load average (1 min) at the start {info['load'][0]:.2f}, at the end {info['load'][1]:.2f}"
+                     f" ({os.cpu_count()} CPUs here; near or above their count the numbers mean little).")
+    order = lambda kv: (kv[0][0], OPS.index(kv[0][1]) if kv[0][1] in OPS else 99)
+    calls = [(PEERS.get(peer, (peer,))[0], op, call) for (peer, op), call in sorted(results.calls.items(), key=order)
+             if op in args.ops]
+    if args.markdown:  # one paragraph, then a list
+        return "\n".join(lines) + "\n\nPeer calls:\n\n" + "".join(f"- {p} {op}: `{c}`\n" for p, op, c in calls)
+    return "\n".join(lines[:1] + ["  " + l for l in lines[1:]]) + "\nPeer calls:\n" \
+        + "".join(f"  {p} {op}: {c}\n" for p, op, c in calls)
 
 
 def main():
