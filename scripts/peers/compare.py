@@ -9,7 +9,11 @@ PyTorch, a copy of the bytes the operation moves, the best peer and the ratios t
 
 Optional and outside CI (neither scripts/test nor .ci/run calls it). Needs numpy, onnx,
 onnxruntime and torch in the Python that runs it; scripts/peers/compare picks .venv-peers (in the
-repository or beside it) or $SOFTMAXKERNELS_PEERS_PYTHON.
+repository or beside it) or $SOFTMAXKERNELS_PEERS_PYTHON. The exact peer calls: the header of
+scripts/peers/peers.py, and the legend under the tables.
+
+A run takes about 8 minutes on a 2-core VM (--quick: about 3). Keep the machine otherwise idle: the legend
+prints the load average at the start and the end.
 """
 import argparse, csv, datetime, importlib.util, io, json, os, platform, subprocess, sys
 
