@@ -35,9 +35,10 @@ func binaryCrossEntropyCall<T: SoftmaxScalar>(
   if case .inPlace = gradient { logitsName = "inPlace" } else { logitsName = "logits" }
   let x = try shape.input(UnsafeBufferPointer(logits), stride: stride, argument: logitsName, strideArgument: "stride")
   let t = try shape.input(targets, stride: targetsStride, argument: "targets", strideArgument: "targetsStride")
-  var g: MutableStridedRows<T>? = nil
+  // A `let`: captured by the kernel closures, a `var` would be boxed on the heap on every call.
+  let g: MutableStridedRows<T>?
   switch gradient {
-  case .none: break
+  case .none: g = nil
   case .inPlace: g = try shape.output(logits, stride: stride, argument: logitsName, strideArgument: "stride")
   case .separate(let buffer, let gradientStride):
     let view = try shape.output(buffer, stride: gradientStride, argument: "gradient", strideArgument: "gradientStride")

@@ -2,6 +2,10 @@
 ///
 /// The cross-entropy functions take labels as buffers of any of these; PyTorch's labels are
 /// 64-bit. A label must be in `0 ..< cols` or equal to ``CrossEntropyOptions/ignoreIndex``.
+///
+/// `Int32` labels are read in place. 64-bit labels are checked and converted to 32 bits into a
+/// temporary buffer of one label per row, on the stack up to 256 rows and on the heap above:
+/// pass `Int32` labels where a training step must not allocate.
 /// Types outside this package cannot conform: the requirement's type has no public initializer.
 public protocol ClassLabel: BinaryInteger, Sendable {
   /// How the kernels read a buffer of this type. An implementation detail.

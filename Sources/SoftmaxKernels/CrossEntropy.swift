@@ -34,9 +34,10 @@ func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
   if case .inPlace = gradient { inPlace = true } else { inPlace = false }
   let logitsName = inPlace ? "inPlace" : "logits"
   let x = try shape.input(UnsafeBufferPointer(logits), stride: stride, argument: logitsName, strideArgument: "stride")
-  var g: MutableStridedRows<T>? = nil
+  // A `let`: captured by the kernel closures, a `var` would be boxed on the heap on every call.
+  let g: MutableStridedRows<T>?
   switch gradient {
-  case .none: break
+  case .none: g = nil
   case .inPlace: g = try shape.output(logits, stride: stride, argument: logitsName, strideArgument: "stride")
   case .separate(let buffer, let gradientStride):
     let view = try shape.output(buffer, stride: gradientStride, argument: "gradient", strideArgument: "gradientStride")

@@ -19,9 +19,10 @@ func crossEntropyShardCall<T: SoftmaxScalar, L: ClassLabel>(
   guard columnOffset <= totalCols - cols else {
     throw .countMismatch(argument: "totalCols", expected: columnOffset + cols, actual: totalCols)
   }
-  var g: MutableStridedRows<T>? = nil
+  // A `let`: captured by the kernel closures, a `var` would be boxed on the heap on every call.
+  let g: MutableStridedRows<T>?
   switch gradient {
-  case .none: break
+  case .none: g = nil
   case .inPlace: g = try shape.output(logits, stride: stride, argument: logitsName, strideArgument: "stride")
   case .separate(let buffer, let gradientStride):
     let view = try shape.output(buffer, stride: gradientStride, argument: "gradient", strideArgument: "gradientStride")

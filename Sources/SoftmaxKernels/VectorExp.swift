@@ -13,7 +13,8 @@ public enum VectorExp {
   ///   - input: The arguments.
   ///   - output: Receives the values; at least `input.count` elements.
   ///   - options: The mode chooses the exp; the call runs on one thread.
-  /// - Throws: ``SoftmaxError/bufferTooSmall(argument:required:actual:)`` when `output` is short.
+  /// - Throws: ``SoftmaxError/bufferTooSmall(argument:required:actual:)`` when `output` is short,
+  ///   ``SoftmaxError/invalidThreadCount(_:)`` for a negative thread count.
   public static func exp<T: SoftmaxScalar>(
     _ input: Span<T>, output: inout MutableSpan<T>, options: KernelOptions = .accurate
   ) throws(SoftmaxError) {
@@ -29,10 +30,12 @@ public enum VectorExp {
   ///   - output: Receives the values; at least `input.count` elements. It may be the same memory
   ///     as `input`.
   ///   - options: The mode chooses the exp; the call runs on one thread.
-  /// - Throws: ``SoftmaxError/bufferTooSmall(argument:required:actual:)`` when `output` is short.
+  /// - Throws: ``SoftmaxError/bufferTooSmall(argument:required:actual:)`` when `output` is short,
+  ///   ``SoftmaxError/invalidThreadCount(_:)`` for a negative thread count.
   public static func exp<T: SoftmaxScalar>(
     _ input: UnsafeBufferPointer<T>, output: UnsafeMutableBufferPointer<T>, options: KernelOptions = .accurate
   ) throws(SoftmaxError) {
+    guard options.threads >= 0 else { throw .invalidThreadCount(options.threads) }
     let n = input.count
     guard output.count >= n else {
       throw .bufferTooSmall(argument: "output", required: n, actual: output.count)

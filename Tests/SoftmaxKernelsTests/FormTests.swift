@@ -563,6 +563,11 @@ struct FormTests {
     #expect(throws: SoftmaxError.invalidThreadCount(-1)) { try logSoftmax([Double(1), 2], options: bad) }
     #expect(throws: SoftmaxError.invalidThreadCount(-1)) { try logSumExp([Float(1), 2], options: bad) }
     #expect(throws: SoftmaxError.invalidThreadCount(-1)) { try logSumExp([Float](), options: bad) }
+    var out = [Float](repeating: 0, count: 2)
+    #expect(throws: SoftmaxError.invalidThreadCount(-1)) {
+      try withSpan(&out) { (o) throws(SoftmaxError) in try VectorExp.exp([Float(1), 2].span, output: &o, options: bad) }
+    }
+    #expect(out == [0, 0])
   }
 
   @Test func int64LabelsOutsideInt32AreRejectedOrIgnored() throws {
