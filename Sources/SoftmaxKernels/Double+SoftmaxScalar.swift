@@ -1,6 +1,8 @@
 public import SoftmaxKernelsCore
+#if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
 import SoftmaxKernelsAVX2
 import SoftmaxKernelsAVX512
+#endif
 import SoftmaxKernelsBaseline
 
 extension Double: SoftmaxScalar {
@@ -16,8 +18,10 @@ private let doubleKernels = doubleTables(for: InstructionSet.active)
 
 private func doubleTables(for isa: InstructionSet) -> (accurate: KernelTable<Double>, fast: KernelTable<Double>) {
   switch isa {
+  #if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
   case .avx512: (AVX512Backend.double, AVX512Backend.fastDouble)
   case .avx2: (AVX2Backend.double, AVX2Backend.fastDouble)
-  case .baseline: (BaselineBackend.double, BaselineBackend.fastDouble)
+  #endif
+  default: (BaselineBackend.double, BaselineBackend.fastDouble)
   }
 }

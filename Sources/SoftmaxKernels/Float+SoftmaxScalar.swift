@@ -1,6 +1,8 @@
 public import SoftmaxKernelsCore
+#if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
 import SoftmaxKernelsAVX2
 import SoftmaxKernelsAVX512
+#endif
 import SoftmaxKernelsBaseline
 
 extension Float: SoftmaxScalar {
@@ -16,8 +18,10 @@ private let floatKernels = floatTables(for: InstructionSet.active)
 
 private func floatTables(for isa: InstructionSet) -> (accurate: KernelTable<Float>, fast: KernelTable<Float>) {
   switch isa {
+  #if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
   case .avx512: (AVX512Backend.float, AVX512Backend.fastFloat)
   case .avx2: (AVX2Backend.float, AVX2Backend.fastFloat)
-  case .baseline: (BaselineBackend.float, BaselineBackend.fastFloat)
+  #endif
+  default: (BaselineBackend.float, BaselineBackend.fastFloat)
   }
 }
