@@ -20,10 +20,8 @@ public struct ElementError: Sendable, Comparable {
 public enum Accuracy {
   /// Softmax: relative error <= (|x_j - m| + 4) * ulpOfOne, in units of `ulpOfOne`; for a
   /// true value below the normal range, absolute error <= 2 * leastNormalMagnitude instead.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func softmax<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, max m: T) -> ElementError {
     if let exact = nonFinite(y, o) { return exact }
     let eps = T.Wide(T.ulpOfOne)
@@ -40,10 +38,8 @@ public enum Accuracy {
   /// Log-softmax, logsumexp and cross-entropy: absolute error <= 4 ulp(max(|x_j|, |lse|)), in
   /// units of that ulp. `x` is x_j for log-softmax, x_t for cross-entropy, the row max for lse.
   /// A true value beyond `T`'s range must come out as the infinity it rounds to.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logScale<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, lse: T.Wide) -> ElementError {
     if let exact = nonFinite(y, T.Wide(T(o))) { return exact }
     return ElementError(error: Double(abs(T.Wide(y) - o) / logScaleUnit(x: x, lse: lse)), bound: 4)
@@ -51,10 +47,8 @@ public enum Accuracy {
 
   /// The unit of `logScale`: ulp(max(|x|, |lse|)) in `T` (greatestFinite's ulp past the range,
   /// at least the least nonzero magnitude).
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logScaleUnit<T: ReferenceScalar>(x: T, lse: T.Wide) -> T.Wide {
     let scale = Swift.max(abs(x), abs(T(lse)))
     let ulp = T.Wide(scale.isFinite ? scale.ulp : T.greatestFiniteMagnitude.ulp)

@@ -49,10 +49,8 @@ extension Reference {
 
 extension Oracle {
   /// BCE with logits in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func binaryCrossEntropyWithLogits<T: ReferenceScalar>(
     logits x: [T], targets t: [T], rows: Int, cols: Int, posWeight: [T]?, reduction: LossReduction, gradientScale: T = 1
   ) -> LossResult<T.Wide> {

@@ -176,10 +176,8 @@ extension Reference {
 
 extension Oracle {
   /// Class-label cross-entropy in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func crossEntropy<T: ReferenceScalar>(
     logits x: [T], rows: Int, cols: Int, labels: [Int], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T.Wide> {
@@ -189,10 +187,8 @@ extension Oracle {
   }
 
   /// Probability-target cross-entropy in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func crossEntropy<T: ReferenceScalar>(
     logits x: [T], rows: Int, cols: Int, targets: [T], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T.Wide> {

@@ -107,32 +107,27 @@ public enum Reference {
   }
 }
 
-/// The same operations computed in `T.Wide` (Double for Float, Float80 for Double): the yardstick
+/// The same operations computed in `T.Wide` (Double for Float; Float80 or DoubleDouble for Double,
+/// see `ReferenceScalar`): the yardstick
 /// the kernels' and the reference's errors are measured against.
 public enum Oracle {
   /// Row-wise softmax in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func softmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.softmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }
 
   /// Row-wise log-softmax in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logSoftmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSoftmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }
 
   /// Row-wise logsumexp in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logSumExp<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSumExp(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }

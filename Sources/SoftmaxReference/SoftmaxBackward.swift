@@ -32,19 +32,15 @@ extension Reference {
 
 extension Oracle {
   /// Softmax backward in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func softmaxBackward<T: ReferenceScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.softmaxBackward(output: y.map { T.Wide($0) }, gradOutput: dy.map { T.Wide($0) }, rows: rows, cols: cols)
   }
 
   /// Log-softmax backward in the wider precision.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logSoftmaxBackward<T: ReferenceScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSoftmaxBackward(output: y.map { T.Wide($0) }, gradOutput: dy.map { T.Wide($0) }, rows: rows, cols: cols)
   }
