@@ -186,7 +186,7 @@ struct CrossEntropyEdgeTests {
   /// called an infinite error. The checker now compares such a finite result in the wide type,
   /// and still accepts inf exactly when the exact value overflows.
   @Test func checkerAcceptsEitherRoundingAtTheOverflowThreshold() {
-    typealias W = Double.Wide  // Float80 or DoubleDouble: both reach past Double's range
+    typealias W = Double.Wide  // the oracle type: its range reaches past Double's
     let big = Double.greatestFiniteMagnitude
     let pastThreshold = W(big) + W(0x1.01p970)  // rounds to inf in Double
     let budget = 4 * W(big.ulp)
