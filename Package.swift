@@ -7,13 +7,39 @@
 //   CSleef                  system library: SLEEF + a tiny header shim (CPU detection).
 //   SoftmaxKernelsCore      the vector-math protocol and the row algorithms, all @inlinable and
 //                           generic, compiled into each backend below with that backend's flags.
-//   SoftmaxKernelsAVX512    the core specialized for 16 x Float / 8 x Double with AVX-512F SLEEF.
-//   SoftmaxKernelsAVX2      the core specialized for 8 x Float / 4 x Double with AVX2+FMA SLEEF.
-//   SoftmaxKernelsBaseline  the core specialized for 4 x Float / 2 x Double with SSE2 SLEEF.
+//   SoftmaxKernelsAVX512    the core specialized for 16 x Float / 8 x Double with AVX-512F SLEEF (x86-64 only).
+//   SoftmaxKernelsAVX2      the core specialized for 8 x Float / 4 x Double with AVX2+FMA SLEEF (x86-64 only).
+//   SoftmaxKernelsBaseline  the portable backend: 4 x Float / 2 x Double with SLEEF's 128-bit functions
+//                           (SSE2 on x86-64, AdvSIMD on arm64).
 //   SoftmaxKernels          the public API: validation, typed errors, runtime CPU dispatch.
 //   SoftmaxReference        plain scalar implementations and a wider-precision oracle.
 //   SoftmaxBench            the `softmax-bench` report run by `scripts/bench` (not a product).
 import PackageDescription
+
+/// Whether the x86-64 backends (AVX2, AVX-512) and their CPU flags are part of the build.
+///
+/// `#if arch(x86_64)` in a manifest is evaluated when SwiftPM compiles the manifest, so it follows
+/// the machine running SwiftPM (the host), not the `--triple` / `--swift-sdk` being built for:
+/// cross-compiling from an x86-64 host to arm64 needs `SOFTMAXKERNELS_PORTABLE=1`, and from an
+/// arm64 host to x86-64 builds the portable backend only (docs/platforms.md). PackageDescription
+/// has no condition on the target architecture, and the flags below cannot be made conditional
+/// inside the backend sources, since clang rejects `-mavx2` for any other target.
+///
+/// `SOFTMAXKERNELS_PORTABLE=1` in the environment builds on an x86-64 host exactly as on arm64:
+/// no x86 targets, no x86 flags, the portable backend alone, the Double oracle without Float80.
+/// Every Swift target then gets the compilation condition `SOFTMAXKERNELS_PORTABLE` (the sources
+/// test `#if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE`) and the C shim gets the same macro, so no
+/// CPUID code is compiled. `scripts/test` runs the whole suite so, in `.build-portable`.
+let portable = Context.environment["SOFTMAXKERNELS_PORTABLE"] == "1"
+#if arch(x86_64)
+let x86Backends = !portable
+#else
+let x86Backends = false
+#endif
+
+/// The portable configuration's compilation condition, for every Swift target of the package.
+let portableSettings: [SwiftSetting] =
+  portable ? [.define("SOFTMAXKERNELS_PORTABLE"), .unsafeFlags(["-Xcc", "-DSOFTMAXKERNELS_PORTABLE"])] : []
 
 /// `-O` for the kernel modules (the Core and the three backends) in debug builds too. SwiftPM
 /// builds dependencies in the consumer's configuration, and `swift build` / `swift run` /
@@ -43,6 +69,23 @@ let avx512Flags: [SwiftSetting] = [
   ]),
 ]
 
+// The x86-64 backends, only when `x86Backends` (above). Their sources are x86-only as well
+// (`#if arch(x86_64)` around everything in them), so a build that names them anyway stays empty.
+let x86BackendTargets: [Target] = x86Backends ? [
+  .target(
+    name: "SoftmaxKernelsAVX2",
+    dependencies: ["SoftmaxKernelsCore", "CSleef"],
+    swiftSettings: avx2Flags + optimizedInDebug
+  ),
+  .target(
+    name: "SoftmaxKernelsAVX512",
+    dependencies: ["SoftmaxKernelsCore", "CSleef"],
+    swiftSettings: avx512Flags + optimizedInDebug
+  ),
+] : []
+
+let x86BackendDependencies: [Target.Dependency] = x86Backends ? ["SoftmaxKernelsAVX512", "SoftmaxKernelsAVX2"] : []
+
 let package = Package(
   name: "SoftmaxKernels",
   products: [
@@ -59,33 +102,23 @@ let package = Package(
     .systemLibrary(
       name: "CSleef",
       pkgConfig: "sleef",
-      providers: [.apt(["libsleef-dev"])]
+      providers: [.apt(["libsleef-dev"]), .brew(["sleef"])]
     ),
-    .target(name: "SoftmaxKernelsCore", dependencies: ["CSleef"], swiftSettings: optimizedInDebug),
-    .target(
-      name: "SoftmaxKernelsAVX2",
-      dependencies: ["SoftmaxKernelsCore", "CSleef"],
-      swiftSettings: avx2Flags + optimizedInDebug
-    ),
-    .target(
-      name: "SoftmaxKernelsAVX512",
-      dependencies: ["SoftmaxKernelsCore", "CSleef"],
-      swiftSettings: avx512Flags + optimizedInDebug
-    ),
+    .target(name: "SoftmaxKernelsCore", dependencies: ["CSleef"], swiftSettings: optimizedInDebug + portableSettings),
     .target(
       name: "SoftmaxKernelsBaseline",
       dependencies: ["SoftmaxKernelsCore", "CSleef"],
-      swiftSettings: optimizedInDebug
+      swiftSettings: optimizedInDebug + portableSettings
     ),
     .target(
       name: "SoftmaxKernels",
-      dependencies: [
-        "SoftmaxKernelsCore", "SoftmaxKernelsAVX512", "SoftmaxKernelsAVX2", "SoftmaxKernelsBaseline", "CSleef",
-      ]
+      dependencies: ["SoftmaxKernelsCore", "SoftmaxKernelsBaseline", "CSleef"] + x86BackendDependencies,
+      swiftSettings: portableSettings
     ),
     .target(
       name: "SoftmaxReference",
-      dependencies: ["SoftmaxKernels"]
+      dependencies: ["SoftmaxKernels"],
+      swiftSettings: portableSettings
     ),
     .executableTarget(
       name: "SoftmaxBench",
@@ -93,22 +126,23 @@ let package = Package(
         "SoftmaxKernels",
         "SoftmaxReference",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      swiftSettings: portableSettings
     ),
     .testTarget(
       name: "SoftmaxKernelsTests",
       dependencies: [
         "SoftmaxKernels",
         "SoftmaxKernelsCore",
-        "SoftmaxKernelsAVX2",
-        "SoftmaxKernelsAVX512",
         "SoftmaxReference",
         .product(name: "PropertyBased", package: "swift-property-based"),
-      ],
-      exclude: ["Fixtures/make_torch_fixtures.py"]
+      ] + x86BackendDependencies,
+      exclude: ["Fixtures/make_torch_fixtures.py"],
+      swiftSettings: portableSettings
     ),
     // The bench's SVG chart (`scripts/bench --plot`), rendered by Sources/SoftmaxBench/Plot.swift
     // and reached through `@testable import SoftmaxBench`.
     .testTarget(name: "SoftmaxBenchTests", dependencies: ["SoftmaxBench"]),
-  ]
+  ] + x86BackendTargets
 )
+

@@ -1,6 +1,12 @@
 // Thin C shim over SLEEF: the SLEEF declarations, plus CPU feature detection that Swift cannot
 // express itself. Everything here is header-only; SLEEF itself comes from libsleef (pkg-config
-// `sleef`, Debian package `libsleef-dev`).
+// `sleef`, Debian package `libsleef-dev`, Homebrew formula `sleef`).
+//
+// Only the prefetch below is for every architecture. The AVX lane helpers exist only where the
+// compiler targets AVX / AVX-512 (the x86 backends' flags), and the CPUID code only on x86-64
+// outside the portable configuration (Package.swift passes -DSOFTMAXKERNELS_PORTABLE with
+// SOFTMAXKERNELS_PORTABLE=1): elsewhere `InstructionSet` never asks, and there is no fallback to
+// call by mistake.
 #ifndef SOFTMAXKERNELS_CSLEEF_SHIM_H
 #define SOFTMAXKERNELS_CSLEEF_SHIM_H
 
@@ -72,7 +78,7 @@ static inline __m512d softmaxkernels_select_eq_d8(__m512d x, __m512d y, __m512d 
 static inline __m256 softmaxkernels_materialize_f8(__m256 v) { __asm__("" : "+x"(v)); return v; }
 #endif
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) && !defined(SOFTMAXKERNELS_PORTABLE)
 #include <cpuid.h>
 
 /// 1 when the CPU and the operating system support AVX2 and FMA (CPUID leaf 7 AVX2, leaf 1 FMA,
@@ -110,9 +116,6 @@ static inline int softmaxkernels_cpu_has_avx512(void) {
   if (!__get_cpuid(0x80000001u, &a, &b, &c, &d)) return 0;
   return (c & (1u << 5)) != 0;  // LZCNT (ABM)
 }
-#else
-static inline int softmaxkernels_cpu_has_avx2_fma(void) { return 0; }
-static inline int softmaxkernels_cpu_has_avx512(void) { return 0; }
 #endif
 
 #endif

@@ -1,9 +1,12 @@
 import SoftmaxKernels
+import SoftmaxReference
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Output formats of the report (stdout).
@@ -261,7 +264,7 @@ let legend = [
   "  2 x size + 4/cols; softmax/log-softmax-backward, bce-logits: 3 x size) / ns per element.",
   "  x ref: speed-up over SoftmaxReference's scalar code in the same precision (cross-entropy's",
   "  reference also forms the gradient). x exp: time / SLEEF vector exp alone over the same elements.",
-  "err ulp: worst error vs the wider oracle (Double for Float, Float80 for Double) on sampled rows,",
+  "err ulp: worst error vs the wider oracle (Double for Float, \(Double.Wide.self) for Double) on sampled rows,",
   "  in SPEC.md's units (softmax: relative error / ulpOfOne; log-softmax, logsumexp, cross-entropy",
   "  row losses: ulps of max(|x|, |lse|) (x_t for CE); exp: ulps of the result; gradients",
   "  (cross-entropy-grad, the backwards, bce-logits): |error| / (ulpOfOne x sum of |terms| +",

@@ -89,4 +89,6 @@ func fillLogits<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>,
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif

@@ -5,6 +5,8 @@ import SoftmaxReference
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// 64-byte-aligned buffer of `count` elements, freed with `deallocate()`.

@@ -1,6 +1,8 @@
 internal import SoftmaxKernelsCore
+#if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
 internal import SoftmaxKernelsAVX2
 internal import SoftmaxKernelsAVX512
+#endif
 internal import SoftmaxKernelsBaseline
 
 extension Double: SoftmaxScalar {
@@ -18,8 +20,10 @@ private let activeDoubleKernels = doubleTables(for: InstructionSet.active)
 
 private func doubleTables(for isa: InstructionSet) -> (accurate: KernelTable<Double>, fast: KernelTable<Double>) {
   switch isa {
+  #if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
   case .avx512: (AVX512Backend.double, AVX512Backend.fastDouble)
   case .avx2: (AVX2Backend.double, AVX2Backend.fastDouble)
-  case .baseline: (BaselineBackend.double, BaselineBackend.fastDouble)
+  #endif
+  default: (BaselineBackend.double, BaselineBackend.fastDouble)
   }
 }

@@ -1,6 +1,8 @@
 internal import SoftmaxKernelsCore
+#if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
 internal import SoftmaxKernelsAVX2
 internal import SoftmaxKernelsAVX512
+#endif
 internal import SoftmaxKernelsBaseline
 
 extension Float: SoftmaxScalar {
@@ -18,8 +20,10 @@ private let activeFloatKernels = floatTables(for: InstructionSet.active)
 
 private func floatTables(for isa: InstructionSet) -> (accurate: KernelTable<Float>, fast: KernelTable<Float>) {
   switch isa {
+  #if arch(x86_64) && !SOFTMAXKERNELS_PORTABLE
   case .avx512: (AVX512Backend.float, AVX512Backend.fastFloat)
   case .avx2: (AVX2Backend.float, AVX2Backend.fastFloat)
-  case .baseline: (BaselineBackend.float, BaselineBackend.fastFloat)
+  #endif
+  default: (BaselineBackend.float, BaselineBackend.fastFloat)
   }
 }

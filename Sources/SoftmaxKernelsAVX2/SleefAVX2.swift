@@ -1,6 +1,7 @@
 // The AVX2 + FMA backend: 8 x Float and 4 x Double, SLEEF's 1-ulp AVX2 functions.
 // This module alone is compiled with `-target-cpu haswell` (see Package.swift); nothing in it runs
 // unless `SoftmaxKernels` has seen AVX2 and FMA in CPUID.
+#if arch(x86_64)  // an x86-64 backend: Package.swift builds it for x86-64 hosts only
 internal import CSleef
 package import SoftmaxKernelsCore
 
@@ -58,3 +59,4 @@ package enum AVX2Backend {
   package static let fastFloat: KernelTable<Float> = KernelTable(FastAVX2Float.self)
   package static let fastDouble: KernelTable<Double> = KernelTable(FastAVX2Double.self)
 }
+#endif

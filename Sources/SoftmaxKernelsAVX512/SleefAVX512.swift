@@ -2,6 +2,7 @@
 // This module alone is compiled for Skylake-AVX512 with 512-bit vectors preferred (see
 // Package.swift); nothing in it runs unless `SoftmaxKernels` has seen AVX-512 F/CD/BW/DQ/VL, BMI1,
 // BMI2, LZCNT, MOVBE and POPCNT in CPUID and the OS saving the ZMM and mask registers.
+#if arch(x86_64)  // an x86-64 backend: Package.swift builds it for x86-64 hosts only
 internal import CSleef
 package import SoftmaxKernelsCore
 
@@ -150,3 +151,4 @@ package enum AVX512Backend {
   package static let fastFloat: KernelTable<Float> = KernelTable(FastAVX512Float.self)
   package static let fastDouble: KernelTable<Double> = KernelTable(FastAVX512Double.self)
 }
+#endif

@@ -1,5 +1,9 @@
-// The baseline backend for any x86-64 CPU: 4 x Float and 2 x Double through SLEEF's 128-bit
-// dispatchers (which pick SSE2 or SSE4.1 code at run time). Compiled with default flags.
+// The baseline (portable) backend: 4 x Float and 2 x Double through SLEEF's 128-bit functions,
+// compiled with default flags. On x86-64 (any CPU) `Sleef_expf4_u10` and the others are SLEEF's
+// dispatchers, which pick SSE2 or SSE4.1 code at run time; on arm64 the same names are SLEEF's
+// aliases of its AdvSIMD functions (`Sleef_expf4_u10advsimd`, ...), taking `float32x4_t` /
+// `float64x2_t`, which Swift imports as SIMD4<Float> / SIMD2<Double> as it does `__m128` /
+// `__m128d`. Nothing here is x86-specific: it is the only backend on every other architecture.
 internal import CSleef
 package import SoftmaxKernelsCore
 
@@ -44,7 +48,7 @@ enum FastSSEDouble: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEDouble.log1p(x) }
 }
 
-/// The baseline kernel tables, safe on every x86-64 CPU.
+/// The baseline kernel tables: safe on every x86-64 CPU, and the kernels of every other architecture.
 package enum BaselineBackend {
   package static let float: KernelTable<Float> = KernelTable(SleefSSEFloat.self)
   package static let double: KernelTable<Double> = KernelTable(SleefSSEDouble.self)

@@ -45,10 +45,8 @@ public enum Accuracy {
   ///   - x: The element's logit x_j.
   ///   - m: The row's maximum logit.
   /// - Returns: The element's error and bound; a non-finite `y` or oracle must match exactly.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func softmax<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, max m: T) -> ElementError {
     if let exact = nonFinite(y, o) { return exact }
     let eps = T.Wide(T.ulpOfOne)
@@ -72,10 +70,8 @@ public enum Accuracy {
   ///   - x: x_j (log-softmax), x_t (cross-entropy) or the row's maximum (logsumexp).
   ///   - lse: The row's logsumexp from the oracle.
   /// - Returns: The element's error and bound; a non-finite `y` or oracle must match exactly.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logScale<T: ReferenceScalar>(_ y: T, oracle o: T.Wide, x: T, lse: T.Wide) -> ElementError {
     if let exact = nonFinite(y, T.Wide(T(o))) { return exact }
     return ElementError(error: Double(abs(T.Wide(y) - o) / logScaleUnit(x: x, lse: lse)), bound: 4)
@@ -88,10 +84,8 @@ public enum Accuracy {
   ///   - x: x_j, x_t or the row's maximum, as for `logScale`.
   ///   - lse: The row's logsumexp from the oracle.
   /// - Returns: The unit, in the wider type.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logScaleUnit<T: ReferenceScalar>(x: T, lse: T.Wide) -> T.Wide {
     let scale = Swift.max(abs(x), abs(T(lse)))
     let ulp = T.Wide(scale.isFinite ? scale.ulp : T.greatestFiniteMagnitude.ulp)

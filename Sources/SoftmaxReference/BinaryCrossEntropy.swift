@@ -69,10 +69,8 @@ extension Oracle {
   ///   - reduction: Sum, or mean over all `rows * cols` elements.
   ///   - gradientScale: Multiplies the gradient.
   /// - Returns: The elementwise losses, the reduced loss and the gradient, in `T.Wide`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func binaryCrossEntropyWithLogits<T: ReferenceScalar>(
     logits x: [T], targets t: [T], rows: Int, cols: Int, posWeight: [T]?, reduction: LossReduction, gradientScale: T = 1
   ) -> LossResult<T.Wide> {

@@ -203,10 +203,8 @@ extension Oracle {
   ///   - s: Ignore index, class weights, label smoothing, z-loss and reduction.
   ///   - gradientScale: Multiplies the gradient.
   /// - Returns: The per-row losses, the reduced loss and the gradient, in `T.Wide`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func crossEntropy<T: ReferenceScalar>(
     logits x: [T], rows: Int, cols: Int, labels: [Int], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T.Wide> {
@@ -225,10 +223,8 @@ extension Oracle {
   ///   - s: Ignore index, class weights, label smoothing, z-loss and reduction.
   ///   - gradientScale: Multiplies the gradient.
   /// - Returns: The per-row losses, the reduced loss and the gradient, in `T.Wide`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func crossEntropy<T: ReferenceScalar>(
     logits x: [T], rows: Int, cols: Int, targets: [T], settings s: CrossEntropySettings<T>, gradientScale: T = 1
   ) -> LossResult<T.Wide> {

@@ -1,7 +1,7 @@
 public import SoftmaxKernels
 
 /// Cross-entropy options for the scalar reference, in any `ElementaryScalar` (so the oracle can
-/// run them in `Float80`). Same meaning as `CrossEntropyOptions`.
+/// run them in `Float80` or `DoubleDouble`). Same meaning as `CrossEntropyOptions`.
 public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
   /// Label of rows with loss 0 and gradient 0, not counted in the mean (nil: none).
   public var ignoreIndex: Int?
@@ -33,7 +33,7 @@ public struct CrossEntropySettings<T: ElementaryScalar>: Sendable {
     self.reduction = reduction
   }
 
-  /// The kernels' options, converted exactly to `T` (Float -> Double, Double -> Float80, or same).
+  /// The kernels' options, converted exactly to `T` (Float -> Double, Double -> Float80 or DoubleDouble, or same).
   ///
   /// - Parameter o: The kernels' cross-entropy options; their `kernel` (mode and threads) has no
   ///   counterpart here.

@@ -2,10 +2,13 @@
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-/// A floating-point type with the C library's scalar exp, log and log1p: `Float`, `Double` and,
-/// on x86, `Float80`. The reference algorithms are generic over it, so the same code runs in the
+/// A floating-point type with the C library's scalar exp, log and log1p: `Float`, `Double`,
+/// `Float80` on x86-64 (not in the portable configuration), and ``DoubleDouble`` with its own.
+/// The reference algorithms are generic over it, so the same code runs in the
 /// working precision (the reference) and in a wider one (the oracle).
 public protocol ElementaryScalar: BinaryFloatingPoint, Sendable {
   /// e^x from the C library (`expf`, `exp`, `expl`).
@@ -28,7 +31,7 @@ extension Double: ElementaryScalar {
   public static func libmLog1p(_ x: Double) -> Double { log1p(x) }
 }
 
-#if arch(x86_64) || arch(i386)
+#if !(os(Windows) || os(Android)) && (arch(x86_64) || arch(i386)) && !SOFTMAXKERNELS_PORTABLE
 extension Float80: ElementaryScalar {
   public static func libmExp(_ x: Float80) -> Float80 { expl(x) }
   public static func libmLog(_ x: Float80) -> Float80 { logl(x) }

@@ -1,7 +1,8 @@
 public import SoftmaxKernels
 
 /// A kernel scalar with a reference implementation and a wider-precision oracle type:
-/// `Float` (oracle in `Double`) and `Double` (oracle in `Float80`).
+/// `Float` (oracle in `Double`) and `Double` (oracle in `Float80` on x86-64, in ``DoubleDouble``
+/// on every other architecture and in the portable configuration, `SOFTMAXKERNELS_PORTABLE=1`).
 public protocol ReferenceScalar: SoftmaxScalar, ElementaryScalar {
   /// The oracle's precision.
   associatedtype Wide: ElementaryScalar
@@ -11,8 +12,16 @@ extension Float: ReferenceScalar {
   public typealias Wide = Double
 }
 
-#if arch(x86_64) || arch(i386)
+#if !(os(Windows) || os(Android)) && (arch(x86_64) || arch(i386)) && !SOFTMAXKERNELS_PORTABLE
 extension Double: ReferenceScalar {
+  /// 64-bit significand (about 2^-64 relative for the oracle's exp and log) and a wider exponent
+  /// range than Double's.
   public typealias Wide = Float80
+}
+#else
+extension Double: ReferenceScalar {
+  /// 106-bit pairs of Doubles with their own exponent (about 2^-100 relative for the oracle's
+  /// exp and log, and an exponent range wider than Float80's).
+  public typealias Wide = DoubleDouble
 }
 #endif

@@ -125,7 +125,8 @@ public enum Reference {
   }
 }
 
-/// The same operations computed in `T.Wide` (Double for Float, Float80 for Double): the yardstick
+/// The same operations computed in `T.Wide` (Double for Float; Float80 or DoubleDouble for Double,
+/// see `ReferenceScalar`): the yardstick
 /// the kernels' and the reference's errors are measured against.
 public enum Oracle {
   /// Row-wise softmax in the wider precision.
@@ -135,10 +136,8 @@ public enum Oracle {
   ///   - rows: The number of rows.
   ///   - cols: The number of columns.
   /// - Returns: The probabilities in `T.Wide`, packed like `x`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func softmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.softmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }
@@ -150,10 +149,8 @@ public enum Oracle {
   ///   - rows: The number of rows.
   ///   - cols: The number of columns.
   /// - Returns: The log-probabilities in `T.Wide`, packed like `x`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logSoftmax<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSoftmax(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }
@@ -165,10 +162,8 @@ public enum Oracle {
   ///   - rows: The number of rows.
   ///   - cols: The number of columns.
   /// - Returns: One logsumexp per row, in `T.Wide`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logSumExp<T: ReferenceScalar>(_ x: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSumExp(x.map { T.Wide($0) }, rows: rows, cols: cols)
   }

@@ -54,10 +54,8 @@ extension Oracle {
   ///   - rows: The number of rows.
   ///   - cols: The number of columns.
   /// - Returns: dx in `T.Wide`, packed like `y`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func softmaxBackward<T: ReferenceScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.softmaxBackward(output: y.map { T.Wide($0) }, gradOutput: dy.map { T.Wide($0) }, rows: rows, cols: cols)
   }
@@ -70,10 +68,8 @@ extension Oracle {
   ///   - rows: The number of rows.
   ///   - cols: The number of columns.
   /// - Returns: dx in `T.Wide`, packed like `y`.
-  #if arch(x86_64) || arch(i386)
   @_specialize(exported: true, where T == Float)
   @_specialize(exported: true, where T == Double)
-  #endif
   public static func logSoftmaxBackward<T: ReferenceScalar>(output y: [T], gradOutput dy: [T], rows: Int, cols: Int) -> [T.Wide] {
     Reference.logSoftmaxBackward(output: y.map { T.Wide($0) }, gradOutput: dy.map { T.Wide($0) }, rows: rows, cols: cols)
   }

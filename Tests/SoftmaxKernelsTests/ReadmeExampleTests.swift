@@ -3,6 +3,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 // A usage example on arrays and buffers, compiled and run here. `readmeBlocksAreCompiledHere`
