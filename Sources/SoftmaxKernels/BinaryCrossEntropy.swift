@@ -3,8 +3,9 @@ internal import SoftmaxKernelsCore
 /// Options of binary cross-entropy with logits, with the meanings of PyTorch's
 /// `binary_cross_entropy_with_logits`.
 public struct BinaryCrossEntropyOptions<T: SoftmaxScalar>: Sendable {
-  /// One weight pw_j >= 0 per column for the positive term, or nil for all 1.
-  public var posWeight: [T]?
+  /// One weight pw_j >= 0 per column for the positive term, or nil for all 1 (in
+  /// `T.Arithmetic`: `Float` for `Float16` and ``BFloat16`` logits).
+  public var posWeight: [T.Arithmetic]?
   /// How the elementwise losses are combined into the returned value (default: mean over all
   /// `rows * cols` elements).
   public var reduction: LossReduction
@@ -17,7 +18,7 @@ public struct BinaryCrossEntropyOptions<T: SoftmaxScalar>: Sendable {
   ///   - posWeight: One weight per column (>= 0, not NaN), or nil for all 1.
   ///   - reduction: Mean or sum of the elementwise losses.
   ///   - kernel: Mode and threads.
-  public init(posWeight: [T]? = nil, reduction: LossReduction = .mean, kernel: KernelOptions = .accurate) {
+  public init(posWeight: [T.Arithmetic]? = nil, reduction: LossReduction = .mean, kernel: KernelOptions = .accurate) {
     self.posWeight = posWeight
     self.reduction = reduction
     self.kernel = kernel
@@ -27,9 +28,9 @@ public struct BinaryCrossEntropyOptions<T: SoftmaxScalar>: Sendable {
 /// Validates a binary cross-entropy call and runs it: the one path behind every public form.
 func binaryCrossEntropyCall<T: SoftmaxScalar>(
   _ logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int?, targets: UnsafeBufferPointer<T>,
-  targetsStride: Int?, gradient: CrossEntropyGradient<T>, losses: UnsafeMutableBufferPointer<T>?, lossesStride: Int?,
-  gradientScale: T, options: BinaryCrossEntropyOptions<T>
-) throws(SoftmaxError) -> T {
+  targetsStride: Int?, gradient: CrossEntropyGradient<T>, losses: UnsafeMutableBufferPointer<T.Arithmetic>?, lossesStride: Int?,
+  gradientScale: T.Arithmetic, options: BinaryCrossEntropyOptions<T>
+) throws(SoftmaxError) -> T.Arithmetic {
   let shape = try Shape(rows: rows, cols: cols)
   let logitsName: String
   if case .inPlace = gradient { logitsName = "inPlace" } else { logitsName = "logits" }
@@ -54,21 +55,21 @@ func binaryCrossEntropyCall<T: SoftmaxScalar>(
     try checkDisjoint(t, l.readOnly, input: "targets", output: "losses")
     if let g { try checkDisjoint(g.readOnly, l.readOnly, input: "gradient", output: "losses") }
   }
-  if let posWeight = options.posWeight { _ = try validateWeights(posWeight, count: cols, argument: "posWeight") }
+  if let posWeight = options.posWeight { _ = try validateWeights(posWeight, count: cols, argument: "posWeight", T.self) }
   let threads = try options.kernel.threadCount(rows: rows, cols: cols)
   if shape.isEmpty { return 0 }
-  let count = T(rows) * T(cols)
+  let count = T.Arithmetic(rows) * T.Arithmetic(cols)
   let mean = options.reduction == .mean
   let scale = mean ? gradientScale / count : gradientScale
   let kernel = T._kernels(options.kernel.mode).binaryCrossEntropy
-  func run(_ pw: UnsafePointer<T>?) -> LossSum<T> {
-    func part(_ first: Int, _ n: Int) -> LossSum<T> {
+  func run(_ pw: UnsafePointer<T.Arithmetic>?) -> LossSum<T.Arithmetic> {
+    func part(_ first: Int, _ n: Int) -> LossSum<T.Arithmetic> {
       kernel(
         x.rows(first, count: n), t.rows(first, count: n), pw, scale, l?.rows(first, count: n),
         g?.rows(first, count: n))
     }
     if threads <= 1 { return part(0, rows) }
-    var total = LossSum<T>()
+    var total = LossSum<T.Arithmetic>()
     for p in mapRowRanges(rows: rows, threads: threads, part) { total.add(p) }
     return total
   }
@@ -98,7 +99,7 @@ func binaryCrossEntropyCall<T: SoftmaxScalar>(
 public func binaryCrossEntropy<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
       try binaryCrossEntropyCall(
@@ -125,9 +126,9 @@ public func binaryCrossEntropy<T: SoftmaxScalar>(
 ///   wrong size, stride or buffer.
 public func binaryCrossEntropy<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
-  losses: inout MutableSpan<T>, lossesStride: Int? = nil,
+  losses: inout MutableSpan<T.Arithmetic>, lossesStride: Int? = nil,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -159,8 +160,8 @@ public func binaryCrossEntropy<T: SoftmaxScalar>(
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
   gradient: inout MutableSpan<T>, gradientStride: Int? = nil,
-  gradientScale: T = 1, options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradientScale: T.Arithmetic = 1, options: BinaryCrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
       try gradient.withUnsafeMutableBufferPointer { (d) throws(SoftmaxError) in
@@ -193,9 +194,9 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 ///   wrong size, stride or buffer.
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
-  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T>, lossesStride: Int? = nil,
-  gradientScale: T = 1, options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T.Arithmetic>, lossesStride: Int? = nil,
+  gradientScale: T.Arithmetic = 1, options: BinaryCrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
       try gradient.withUnsafeMutableBufferPointer { (d) throws(SoftmaxError) in
@@ -226,9 +227,9 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 ///   wrong size, stride or buffer.
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>,
-  targetsStride: Int? = nil, gradientScale: T = 1,
+  targetsStride: Int? = nil, gradientScale: T.Arithmetic = 1,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
       try binaryCrossEntropyCall(
@@ -257,9 +258,9 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 ///   wrong size, stride or buffer.
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>,
-  targetsStride: Int? = nil, losses: inout MutableSpan<T>, lossesStride: Int? = nil, gradientScale: T = 1,
+  targetsStride: Int? = nil, losses: inout MutableSpan<T.Arithmetic>, lossesStride: Int? = nil, gradientScale: T.Arithmetic = 1,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -288,9 +289,9 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 ///   wrong size, stride or buffer.
 public func binaryCrossEntropy<T: SoftmaxScalar>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, targets: UnsafeBufferPointer<T>,
-  targetsStride: Int? = nil, losses: UnsafeMutableBufferPointer<T>? = nil, lossesStride: Int? = nil,
+  targetsStride: Int? = nil, losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, lossesStride: Int? = nil,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try binaryCrossEntropyCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, targets: targets, targetsStride: targetsStride,
     gradient: .none, losses: losses, lossesStride: lossesStride, gradientScale: 1, options: options)
@@ -318,9 +319,9 @@ public func binaryCrossEntropy<T: SoftmaxScalar>(
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, targets: UnsafeBufferPointer<T>,
   targetsStride: Int? = nil, gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil,
-  losses: UnsafeMutableBufferPointer<T>? = nil, lossesStride: Int? = nil, gradientScale: T = 1,
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, lossesStride: Int? = nil, gradientScale: T.Arithmetic = 1,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try binaryCrossEntropyCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, targets: targets, targetsStride: targetsStride,
     gradient: .separate(gradient, stride: gradientStride), losses: losses, lossesStride: lossesStride, gradientScale: gradientScale, options: options)
@@ -344,9 +345,9 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 ///   wrong size, stride or buffer.
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
   inPlace logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
-  targets: UnsafeBufferPointer<T>, targetsStride: Int? = nil, losses: UnsafeMutableBufferPointer<T>? = nil,
-  lossesStride: Int? = nil, gradientScale: T = 1, options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  targets: UnsafeBufferPointer<T>, targetsStride: Int? = nil, losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil,
+  lossesStride: Int? = nil, gradientScale: T.Arithmetic = 1, options: BinaryCrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try binaryCrossEntropyCall(
     logits, rows: rows, cols: cols, stride: stride, targets: targets, targetsStride: targetsStride,
     gradient: .inPlace, losses: losses, lossesStride: lossesStride, gradientScale: gradientScale, options: options)
@@ -363,7 +364,7 @@ public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
 /// - Throws: ``SoftmaxError``, as the buffer forms.
 public func binaryCrossEntropy<T: SoftmaxScalar>(
   _ logits: [T], cols: Int, targets: [T], options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   let rows = try arrayRows(logits, cols: cols, targets: targets.count, argument: "logits")
   return try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
@@ -386,9 +387,9 @@ public func binaryCrossEntropy<T: SoftmaxScalar>(
 /// - Returns: The elementwise losses reduced by `options.reduction`.
 /// - Throws: ``SoftmaxError``, as the buffer forms.
 public func binaryCrossEntropyWithGradient<T: SoftmaxScalar>(
-  inPlace logits: inout [T], cols: Int, targets: [T], gradientScale: T = 1,
+  inPlace logits: inout [T], cols: Int, targets: [T], gradientScale: T.Arithmetic = 1,
   options: BinaryCrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   let rows = try arrayRows(logits, cols: cols, targets: targets.count, argument: "inPlace")
   return try targets.withUnsafeBufferPointer { (t) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in

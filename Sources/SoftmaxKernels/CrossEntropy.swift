@@ -26,9 +26,9 @@ enum CrossEntropyGradient<T> {
 /// public form. `logits` is the (possibly in-place) matrix.
 func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int?, _ target: CrossEntropyTarget<T, L>,
-  gradient: CrossEntropyGradient<T>, losses: UnsafeMutableBufferPointer<T>?, gradientScale: T,
+  gradient: CrossEntropyGradient<T>, losses: UnsafeMutableBufferPointer<T.Arithmetic>?, gradientScale: T.Arithmetic,
   options: CrossEntropyOptions<T>
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   let shape = try Shape(rows: rows, cols: cols)
   let inPlace: Bool
   if case .inPlace = gradient { inPlace = true } else { inPlace = false }
@@ -56,7 +56,7 @@ func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
       if rows == 0 { return 0 }
       return runCrossEntropy(
         options: options, ignoreIndex: l.ignoreIndex, rows: rows, cols: cols, threads: threads, weightSum: weightSum,
-        denominator: l.denominator(rows: rows, weights: options.classWeights), gradientScale: gradientScale
+        denominator: l.denominator(rows: rows, weights: options.classWeights, T.self), gradientScale: gradientScale
       ) { p, scale, first, count in
         T._kernels(mode).crossEntropyLabels(
           x.rows(first, count: count), l.base + first, p, scale, g?.rows(first, count: count),
@@ -75,7 +75,7 @@ func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
     }
     return runCrossEntropy(
       options: options, ignoreIndex: nil, rows: rows, cols: cols, threads: threads, weightSum: weightSum,
-      denominator: T(rows), gradientScale: gradientScale
+      denominator: T.Arithmetic(rows), gradientScale: gradientScale
     ) { q, scale, first, count in
       T._kernels(mode).crossEntropyTargets(
         x.rows(first, count: count), p.rows(first, count: count), q, scale, g?.rows(first, count: count),
@@ -87,10 +87,10 @@ func crossEntropyCall<T: SoftmaxScalar, L: ClassLabel>(
 extension KernelLabels {
   /// The mean's denominator: the sum of w[t_r] over the rows not ignored (their count without
   /// class weights).
-  func denominator<T: SoftmaxScalar>(rows: Int, weights: [T]?) -> T {
+  func denominator<T: SoftmaxScalar>(rows: Int, weights: [T.Arithmetic]?, _: T.Type) -> T.Arithmetic {
     // No arithmetic in T per row here: this layer runs unspecialized (a witness call and a
     // metadata lookup per generic operation), so the weighted sum goes to the kernel table.
-    guard let weights, counted > 0 else { return T(counted) }
+    guard let weights, counted > 0 else { return T.Arithmetic(counted) }
     return weights.withUnsafeBufferPointer { T._kernels(.accurate).labelWeightSum(base, rows, ignoreIndex, $0.baseAddress!) }
   }
 }
@@ -99,17 +99,18 @@ extension KernelLabels {
 /// scales the gradient by 1/denominator for the mean, runs `kernel(parameters, scale, first, count)`
 /// on `threads` row ranges (in parallel when more than one) and reduces the sum of the row losses.
 func runCrossEntropy<T: SoftmaxScalar>(
-  options: CrossEntropyOptions<T>, ignoreIndex: Int32?, rows: Int, cols: Int, threads: Int, weightSum: T,
-  denominator: T, gradientScale: T, _ kernel: (CrossEntropyParameters<T>, T, Int, Int) -> LossSum<T>
-) -> T {
+  options: CrossEntropyOptions<T>, ignoreIndex: Int32?, rows: Int, cols: Int, threads: Int, weightSum: T.Arithmetic,
+  denominator: T.Arithmetic, gradientScale: T.Arithmetic,
+  _ kernel: (CrossEntropyParameters<T.Arithmetic>, T.Arithmetic, Int, Int) -> LossSum<T.Arithmetic>
+) -> T.Arithmetic {
   let mean = options.reduction == .mean
   let scale = mean ? (denominator == 0 ? 0 : gradientScale / denominator) : gradientScale
-  func run(_ w: UnsafePointer<T>?) -> LossSum<T> {
+  func run(_ w: UnsafePointer<T.Arithmetic>?) -> LossSum<T.Arithmetic> {
     let p = CrossEntropyParameters(
       ignoreIndex: ignoreIndex, weights: w, weightSum: weightSum,
       labelSmoothing: options.labelSmoothing, zLoss: options.zLoss, classes: cols)
     if threads <= 1 { return kernel(p, scale, 0, rows) }
-    var total = LossSum<T>()
+    var total = LossSum<T.Arithmetic>()
     for part in mapRowRanges(rows: rows, threads: threads, { kernel(p, scale, $0, $1) }) { total.add(part) }
     return total
   }
@@ -119,8 +120,8 @@ func runCrossEntropy<T: SoftmaxScalar>(
 
 /// Rejects a `losses` buffer that shares an element with the logits (named `logitsName`: "logits",
 /// or "inPlace" for the in-place forms), the gradient or the targets.
-func checkLossesDisjoint<T>(
-  _ losses: UnsafeMutablePointer<T>?, rows: Int, from x: StridedRows<T>, named logitsName: String,
+func checkLossesDisjoint<T, A>(
+  _ losses: UnsafeMutablePointer<A>?, rows: Int, from x: StridedRows<T>, named logitsName: String,
   gradient: MutableStridedRows<T>?, targets: StridedRows<T>? = nil
 ) throws(SoftmaxError) {
   guard let losses else { return }
@@ -172,7 +173,7 @@ extension Array {
 public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, labels: Span<L>,
   options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try crossEntropyCall(
@@ -198,9 +199,9 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, labels: Span<L>,
-  losses: inout MutableSpan<T>,
+  losses: inout MutableSpan<T.Arithmetic>,
   options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -232,8 +233,8 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, labels: Span<L>,
   gradient: inout MutableSpan<T>, gradientStride: Int? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try gradient.withUnsafeMutableBufferPointer { (d) throws(SoftmaxError) in
@@ -265,9 +266,9 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, labels: Span<L>,
-  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T>,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T.Arithmetic>,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try gradient.withUnsafeMutableBufferPointer { (d) throws(SoftmaxError) in
@@ -298,8 +299,8 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, labels: Span<L>,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
       try crossEntropyCall(
@@ -327,9 +328,9 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, labels: Span<L>,
-  losses: inout MutableSpan<T>,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  losses: inout MutableSpan<T.Arithmetic>,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -357,8 +358,8 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, labels: UnsafeBufferPointer<L>,
-  losses: UnsafeMutableBufferPointer<T>? = nil, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, .labels(labels),
     gradient: .none, losses: losses, gradientScale: 1, options: options)
@@ -384,9 +385,9 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, labels: UnsafeBufferPointer<L>,
-  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, losses: UnsafeMutableBufferPointer<T>? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, .labels(labels),
     gradient: .separate(gradient, stride: gradientStride), losses: losses, gradientScale: gradientScale,
@@ -411,8 +412,8 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   inPlace logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, labels: UnsafeBufferPointer<L>,
-  losses: UnsafeMutableBufferPointer<T>? = nil, gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyCall(
     logits, rows: rows, cols: cols, stride: stride, .labels(labels), gradient: .inPlace, losses: losses,
     gradientScale: gradientScale, options: options)
@@ -429,7 +430,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 /// - Throws: ``SoftmaxError`` before writing anything, as the buffer forms.
 public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: [T], cols: Int, labels: [L], options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   let rows = try arrayRows(logits, cols: cols, labels: labels.count, argument: "logits")
   return try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
@@ -449,9 +450,9 @@ public func crossEntropy<T: SoftmaxScalar, L: ClassLabel>(
 /// - Throws: ``SoftmaxError`` before writing anything, as the buffer forms.
 public func crossEntropyLosses<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: [T], cols: Int, labels: [L], options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> [T] {
+) throws(SoftmaxError) -> [T.Arithmetic] {
   let rows = try arrayRows(logits, cols: cols, labels: labels.count, argument: "logits")
-  var losses = [T](repeating: 0, count: rows)
+  var losses = [T.Arithmetic](repeating: 0, count: rows)
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -474,8 +475,8 @@ public func crossEntropyLosses<T: SoftmaxScalar, L: ClassLabel>(
 /// - Returns: The losses reduced by `options.reduction`.
 /// - Throws: ``SoftmaxError`` before writing anything, as the buffer forms.
 public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
-  inPlace logits: inout [T], cols: Int, labels: [L], gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  inPlace logits: inout [T], cols: Int, labels: [L], gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   let rows = try arrayRows(logits, cols: cols, labels: labels.count, argument: "inPlace")
   return try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
@@ -506,7 +507,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 public func crossEntropy<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
   options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
       try crossEntropyCall(
@@ -533,9 +534,9 @@ public func crossEntropy<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropy<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
-  losses: inout MutableSpan<T>,
+  losses: inout MutableSpan<T.Arithmetic>,
   options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -568,8 +569,8 @@ public func crossEntropy<T: SoftmaxScalar>(
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
   gradient: inout MutableSpan<T>, gradientStride: Int? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
       try gradient.withUnsafeMutableBufferPointer { (d) throws(SoftmaxError) in
@@ -602,9 +603,9 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
-  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T>,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T.Arithmetic>,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
       try gradient.withUnsafeMutableBufferPointer { (d) throws(SoftmaxError) in
@@ -636,8 +637,8 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
       try crossEntropyCall(
@@ -666,9 +667,9 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, targets: Span<T>, targetsStride: Int? = nil,
-  losses: inout MutableSpan<T>,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  losses: inout MutableSpan<T.Arithmetic>,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -697,8 +698,8 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropy<T: SoftmaxScalar>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, targets: UnsafeBufferPointer<T>, targetsStride: Int? = nil,
-  losses: UnsafeMutableBufferPointer<T>? = nil, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, CrossEntropyTarget<T, Int32>.targets(targets, stride: targetsStride),
     gradient: .none, losses: losses, gradientScale: 1, options: options)
@@ -725,9 +726,9 @@ public func crossEntropy<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, targets: UnsafeBufferPointer<T>, targetsStride: Int? = nil,
-  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, losses: UnsafeMutableBufferPointer<T>? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, CrossEntropyTarget<T, Int32>.targets(targets, stride: targetsStride),
     gradient: .separate(gradient, stride: gradientStride), losses: losses, gradientScale: gradientScale,
@@ -753,8 +754,8 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 ///   buffer.
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
   inPlace logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, targets: UnsafeBufferPointer<T>, targetsStride: Int? = nil,
-  losses: UnsafeMutableBufferPointer<T>? = nil, gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyCall(
     logits, rows: rows, cols: cols, stride: stride, CrossEntropyTarget<T, Int32>.targets(targets, stride: targetsStride), gradient: .inPlace, losses: losses,
     gradientScale: gradientScale, options: options)
@@ -771,7 +772,7 @@ public func crossEntropyWithGradient<T: SoftmaxScalar>(
 /// - Throws: ``SoftmaxError`` before writing anything, as the buffer forms.
 public func crossEntropy<T: SoftmaxScalar>(
   _ logits: [T], cols: Int, targets: [T], options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   let rows = try arrayRows(logits, cols: cols, targets: targets.count, argument: "logits")
   return try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
@@ -791,9 +792,9 @@ public func crossEntropy<T: SoftmaxScalar>(
 /// - Throws: ``SoftmaxError`` before writing anything, as the buffer forms.
 public func crossEntropyLosses<T: SoftmaxScalar>(
   _ logits: [T], cols: Int, targets: [T], options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> [T] {
+) throws(SoftmaxError) -> [T.Arithmetic] {
   let rows = try arrayRows(logits, cols: cols, targets: targets.count, argument: "logits")
-  var losses = [T](repeating: 0, count: rows)
+  var losses = [T.Arithmetic](repeating: 0, count: rows)
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
       try losses.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
@@ -816,8 +817,8 @@ public func crossEntropyLosses<T: SoftmaxScalar>(
 /// - Returns: The losses reduced by `options.reduction`.
 /// - Throws: ``SoftmaxError`` before writing anything, as the buffer forms.
 public func crossEntropyWithGradient<T: SoftmaxScalar>(
-  inPlace logits: inout [T], cols: Int, targets: [T], gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  inPlace logits: inout [T], cols: Int, targets: [T], gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   let rows = try arrayRows(logits, cols: cols, targets: targets.count, argument: "inPlace")
   return try targets.withUnsafeBufferPointer { (p) throws(SoftmaxError) in
     try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in

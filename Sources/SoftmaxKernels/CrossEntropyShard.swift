@@ -7,9 +7,9 @@ internal import SoftmaxKernelsCore
 /// Validates a shard call and runs it: the one path behind every public shard form.
 func crossEntropyShardCall<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int?, columnOffset: Int, totalCols: Int,
-  labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T>>, gradient: CrossEntropyGradient<T>,
-  losses: UnsafeMutableBufferPointer<T>?, gradientScale: T, options: CrossEntropyOptions<T>
-) throws(SoftmaxError) -> T {
+  labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T.Arithmetic>>, gradient: CrossEntropyGradient<T>,
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>?, gradientScale: T.Arithmetic, options: CrossEntropyOptions<T>
+) throws(SoftmaxError) -> T.Arithmetic {
   let shape = try Shape(rows: rows, cols: cols)
   let logitsName: String
   if case .inPlace = gradient { logitsName = "inPlace" } else { logitsName = "logits" }
@@ -38,10 +38,10 @@ func crossEntropyShardCall<T: SoftmaxScalar, L: ClassLabel>(
     let lossOut = try losses.map { (b) throws(SoftmaxError) in try shape.perRow(b, argument: "losses") }
     try checkLossesDisjoint(lossOut, rows: rows, from: x, named: logitsName, gradient: g)
     if rows == 0 { return 0 }
-    return states.withMemoryRebound(to: LogSumExpPartial<T>.self) { s in
+    return states.withMemoryRebound(to: LogSumExpPartial<T.Arithmetic>.self) { s in
       runCrossEntropy(
         options: options, ignoreIndex: l.ignoreIndex, rows: rows, cols: totalCols, threads: threads,
-        weightSum: weightSum, denominator: l.denominator(rows: rows, weights: options.classWeights),
+        weightSum: weightSum, denominator: l.denominator(rows: rows, weights: options.classWeights, T.self),
         gradientScale: gradientScale
       ) { p, scale, first, count in
         T._kernels(mode).crossEntropyLabelSlice(
@@ -75,8 +75,8 @@ func crossEntropyShardCall<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShard<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int, labels: Span<L>,
-  states: Span<LogSumExpState<T>>, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  states: Span<LogSumExpState<T.Arithmetic>>, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try states.withUnsafeBufferPointer { (s) throws(SoftmaxError) in
@@ -106,8 +106,8 @@ public func crossEntropyShard<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShard<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int, labels: Span<L>,
-  states: Span<LogSumExpState<T>>, losses: inout MutableSpan<T>, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  states: Span<LogSumExpState<T.Arithmetic>>, losses: inout MutableSpan<T.Arithmetic>, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try states.withUnsafeBufferPointer { (s) throws(SoftmaxError) in
@@ -142,9 +142,9 @@ public func crossEntropyShard<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int, labels: Span<L>,
-  states: Span<LogSumExpState<T>>, gradient: inout MutableSpan<T>, gradientStride: Int? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  states: Span<LogSumExpState<T.Arithmetic>>, gradient: inout MutableSpan<T>, gradientStride: Int? = nil,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try states.withUnsafeBufferPointer { (s) throws(SoftmaxError) in
@@ -180,9 +180,9 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int, labels: Span<L>,
-  states: Span<LogSumExpState<T>>, gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T>,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  states: Span<LogSumExpState<T.Arithmetic>>, gradient: inout MutableSpan<T>, gradientStride: Int? = nil, losses: inout MutableSpan<T.Arithmetic>,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try logits.withReadBuffer { (x) throws(SoftmaxError) in
     try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
       try states.withUnsafeBufferPointer { (s) throws(SoftmaxError) in
@@ -216,9 +216,9 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int,
-  labels: Span<L>, states: Span<LogSumExpState<T>>, gradientScale: T = 1,
+  labels: Span<L>, states: Span<LogSumExpState<T.Arithmetic>>, gradientScale: T.Arithmetic = 1,
   options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
     try states.withUnsafeBufferPointer { (s) throws(SoftmaxError) in
       try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
@@ -249,9 +249,9 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   inPlace logits: inout MutableSpan<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int,
-  labels: Span<L>, states: Span<LogSumExpState<T>>, losses: inout MutableSpan<T>, gradientScale: T = 1,
+  labels: Span<L>, states: Span<LogSumExpState<T.Arithmetic>>, losses: inout MutableSpan<T.Arithmetic>, gradientScale: T.Arithmetic = 1,
   options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+) throws(SoftmaxError) -> T.Arithmetic {
   try labels.withUnsafeBufferPointer { (l) throws(SoftmaxError) in
     try states.withUnsafeBufferPointer { (s) throws(SoftmaxError) in
       try logits.withUnsafeMutableBufferPointer { (x) throws(SoftmaxError) in
@@ -283,9 +283,9 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShard<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int,
-  labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T>>,
-  losses: UnsafeMutableBufferPointer<T>? = nil, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T.Arithmetic>>,
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyShardCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, columnOffset: columnOffset, totalCols: totalCols,
     labels: labels, states: states, gradient: .none, losses: losses, gradientScale: 1, options: options)
@@ -313,10 +313,10 @@ public func crossEntropyShard<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int, totalCols: Int,
-  labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T>>,
-  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, losses: UnsafeMutableBufferPointer<T>? = nil,
-  gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T.Arithmetic>>,
+  gradient: UnsafeMutableBufferPointer<T>, gradientStride: Int? = nil, losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil,
+  gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyShardCall(
     UnsafeMutableBufferPointer(mutating: logits), rows: rows, cols: cols, stride: stride, columnOffset: columnOffset, totalCols: totalCols,
     labels: labels, states: states, gradient: .separate(gradient, stride: gradientStride), losses: losses, gradientScale: gradientScale, options: options)
@@ -341,9 +341,9 @@ public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
 ///   and when the shard does not fit in `totalCols`.
 public func crossEntropyShardWithGradient<T: SoftmaxScalar, L: ClassLabel>(
   inPlace logits: UnsafeMutableBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil, columnOffset: Int,
-  totalCols: Int, labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T>>,
-  losses: UnsafeMutableBufferPointer<T>? = nil, gradientScale: T = 1, options: CrossEntropyOptions<T> = .init()
-) throws(SoftmaxError) -> T {
+  totalCols: Int, labels: UnsafeBufferPointer<L>, states: UnsafeBufferPointer<LogSumExpState<T.Arithmetic>>,
+  losses: UnsafeMutableBufferPointer<T.Arithmetic>? = nil, gradientScale: T.Arithmetic = 1, options: CrossEntropyOptions<T> = .init()
+) throws(SoftmaxError) -> T.Arithmetic {
   try crossEntropyShardCall(
     logits, rows: rows, cols: cols, stride: stride, columnOffset: columnOffset, totalCols: totalCols,
     labels: labels, states: states, gradient: .inPlace, losses: losses, gradientScale: gradientScale, options: options)

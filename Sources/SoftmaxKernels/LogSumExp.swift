@@ -2,7 +2,7 @@ internal import SoftmaxKernelsCore
 
 /// Validates a logsumexp call and runs it.
 func runLogSumExp<T: SoftmaxScalar>(
-  _ input: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int?, output: UnsafeMutableBufferPointer<T>,
+  _ input: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int?, output: UnsafeMutableBufferPointer<T.Arithmetic>,
   options: KernelOptions
 ) throws(SoftmaxError) {
   let shape = try Shape(rows: rows, cols: cols)
@@ -33,11 +33,12 @@ func runLogSumExp<T: SoftmaxScalar>(
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `input`; `cols` when nil.
-///   - output: Receives `rows` values; must not overlap `input`.
+///   - output: Receives `rows` values (in `T.Arithmetic`: `Float` for `Float16` and ``BFloat16``
+///     input); must not overlap `input`.
 ///   - options: Mode and threads.
 /// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
 public func logSumExp<T: SoftmaxScalar>(
-  _ input: Span<T>, rows: Int, cols: Int, stride: Int? = nil, output: inout MutableSpan<T>,
+  _ input: Span<T>, rows: Int, cols: Int, stride: Int? = nil, output: inout MutableSpan<T.Arithmetic>,
   options: KernelOptions = .accurate
 ) throws(SoftmaxError) {
   try input.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
@@ -54,12 +55,13 @@ public func logSumExp<T: SoftmaxScalar>(
 ///   - rows: The number of rows (>= 0).
 ///   - cols: The number of columns (>= 0).
 ///   - stride: Elements between the starts of two rows of `input`; `cols` when nil.
-///   - output: Receives `rows` values; must not overlap `input`.
+///   - output: Receives `rows` values (in `T.Arithmetic`: `Float` for `Float16` and ``BFloat16``
+///     input); must not overlap `input`.
 ///   - options: Mode and threads.
 /// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
 public func logSumExp<T: SoftmaxScalar>(
   _ input: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
-  output: UnsafeMutableBufferPointer<T>, options: KernelOptions = .accurate
+  output: UnsafeMutableBufferPointer<T.Arithmetic>, options: KernelOptions = .accurate
 ) throws(SoftmaxError) {
   try runLogSumExp(input, rows: rows, cols: cols, stride: stride, output: output, options: options)
 }
@@ -74,9 +76,9 @@ public func logSumExp<T: SoftmaxScalar>(
 /// - Throws: ``SoftmaxError`` on a wrong count or option.
 public func logSumExp<T: SoftmaxScalar>(
   _ input: [T], cols: Int, options: KernelOptions = .accurate
-) throws(SoftmaxError) -> [T] {
+) throws(SoftmaxError) -> [T.Arithmetic] {
   let shape = try Shape(count: input.count, cols: cols, argument: "input")
-  var out = [T](repeating: 0, count: shape.rows)
+  var out = [T.Arithmetic](repeating: 0, count: shape.rows)
   try input.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
     try out.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
       try runLogSumExp(x, rows: shape.rows, cols: cols, stride: nil, output: o, options: options)
@@ -92,8 +94,8 @@ public func logSumExp<T: SoftmaxScalar>(
 ///   - options: Mode and threads.
 /// - Returns: The logsumexp; -inf for an empty vector.
 /// - Throws: ``SoftmaxError/invalidThreadCount(_:)`` for a negative thread count.
-public func logSumExp<T: SoftmaxScalar>(_ input: [T], options: KernelOptions = .accurate) throws(SoftmaxError) -> T {
-  var out: T = -.infinity
+public func logSumExp<T: SoftmaxScalar>(_ input: [T], options: KernelOptions = .accurate) throws(SoftmaxError) -> T.Arithmetic {
+  var out: T.Arithmetic = -.infinity
   try input.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
     try withUnsafeMutablePointer(to: &out) { (o) throws(SoftmaxError) in
       try runLogSumExp(

@@ -2,6 +2,9 @@ internal import SoftmaxKernelsCore
 
 /// The mergeable logsumexp of a row over a slice of its columns (a shard of the vocabulary).
 ///
+/// States are in the arithmetic type: `LogSumExpState<Float>` for `Float`, `Float16` and
+/// ``BFloat16`` logits, `LogSumExpState<Double>` for `Double`.
+///
 /// `max` is the slice's maximum and `sum = sum_j exp(x_j - max)`, held as `excess = sum - 1` so
 /// that `logSumExp = max + log1p(excess)` stays accurate. Two states merge exactly:
 ///
@@ -15,7 +18,7 @@ internal import SoftmaxKernelsCore
 /// ## Edge cases
 /// An empty or fully masked slice is ``empty`` (max -inf, sum 0) and is neutral; a slice with k
 /// +inf entries has max +inf and sum k; a NaN slice has max NaN and poisons every merge.
-public struct LogSumExpState<T: SoftmaxScalar>: Sendable {
+public struct LogSumExpState<T: SoftmaxScalar>: Sendable where T.Arithmetic == T {
   // The only stored property: a buffer of states is read by the kernels as a buffer of partials.
   let partial: LogSumExpPartial<T>
 
@@ -51,7 +54,7 @@ public struct LogSumExpState<T: SoftmaxScalar>: Sendable {
 /// Validates a logsumexp-states call and runs it.
 func runLogSumExpStates<T: SoftmaxScalar>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int?,
-  states: UnsafeMutableBufferPointer<LogSumExpState<T>>, options: KernelOptions
+  states: UnsafeMutableBufferPointer<LogSumExpState<T.Arithmetic>>, options: KernelOptions
 ) throws(SoftmaxError) {
   let shape = try Shape(rows: rows, cols: cols)
   let x = try shape.input(logits, stride: stride, argument: "logits", strideArgument: "stride")
@@ -59,7 +62,7 @@ func runLogSumExpStates<T: SoftmaxScalar>(
   let threads = try options.threadCount(rows: rows, cols: cols)
   if rows == 0 { return }
   let kernel = T._kernels(options.mode).logSumExpPartials
-  out.withMemoryRebound(to: LogSumExpPartial<T>.self, capacity: rows) { partials in
+  out.withMemoryRebound(to: LogSumExpPartial<T.Arithmetic>.self, capacity: rows) { partials in
     forEachRowRange(rows: rows, threads: threads) { kernel(x.rows($0, count: $1), partials + $0) }
   }
 }
@@ -76,7 +79,7 @@ func runLogSumExpStates<T: SoftmaxScalar>(
 ///   - options: Mode and threads.
 /// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
 public func logSumExpStates<T: SoftmaxScalar>(
-  _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, states: inout MutableSpan<LogSumExpState<T>>,
+  _ logits: Span<T>, rows: Int, cols: Int, stride: Int? = nil, states: inout MutableSpan<LogSumExpState<T.Arithmetic>>,
   options: KernelOptions = .accurate
 ) throws(SoftmaxError) {
   try logits.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
@@ -98,7 +101,7 @@ public func logSumExpStates<T: SoftmaxScalar>(
 /// - Throws: ``SoftmaxError`` before writing anything when a size, stride or buffer is wrong.
 public func logSumExpStates<T: SoftmaxScalar>(
   _ logits: UnsafeBufferPointer<T>, rows: Int, cols: Int, stride: Int? = nil,
-  states: UnsafeMutableBufferPointer<LogSumExpState<T>>, options: KernelOptions = .accurate
+  states: UnsafeMutableBufferPointer<LogSumExpState<T.Arithmetic>>, options: KernelOptions = .accurate
 ) throws(SoftmaxError) {
   try runLogSumExpStates(logits, rows: rows, cols: cols, stride: stride, states: states, options: options)
 }
@@ -113,9 +116,9 @@ public func logSumExpStates<T: SoftmaxScalar>(
 /// - Throws: ``SoftmaxError`` on a wrong count or option.
 public func logSumExpStates<T: SoftmaxScalar>(
   _ logits: [T], cols: Int, options: KernelOptions = .accurate
-) throws(SoftmaxError) -> [LogSumExpState<T>] {
+) throws(SoftmaxError) -> [LogSumExpState<T.Arithmetic>] {
   let shape = try Shape(count: logits.count, cols: cols, argument: "logits")
-  var out = [LogSumExpState<T>](repeating: .empty, count: shape.rows)
+  var out = [LogSumExpState<T.Arithmetic>](repeating: .empty, count: shape.rows)
   try logits.withUnsafeBufferPointer { (x) throws(SoftmaxError) in
     try out.withUnsafeMutableBufferPointer { (o) throws(SoftmaxError) in
       try runLogSumExpStates(x, rows: shape.rows, cols: cols, stride: nil, states: o, options: options)

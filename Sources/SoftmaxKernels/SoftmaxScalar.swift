@@ -1,12 +1,19 @@
 internal import SoftmaxKernelsCore
 
-/// A floating-point type the kernels support: `Float` and `Double`.
+/// A floating-point type the kernels support: `Float` and `Double`, and the 16-bit storage
+/// types `Float16` and ``BFloat16``.
 ///
-/// Every public operation is generic over this one protocol. Only `Float` and `Double` conform,
-/// and the protocol is sealed: its one requirement returns a `_SoftmaxScalarSeal` of the
-/// conforming type, which only this module can create, so a conformance elsewhere has nothing to
-/// return.
+/// Every public operation is generic over this one protocol. Rows (logits, targets,
+/// probabilities, gradients) are held in the conforming type; arithmetic, losses, logsumexp
+/// values, states, weights and coefficients are in its ``Arithmetic`` type. Only these four
+/// types conform, and the protocol is sealed: its one requirement returns a `_SoftmaxScalarSeal`
+/// of the conforming type, which only this module can create, so a conformance elsewhere has
+/// nothing to return.
 public protocol SoftmaxScalar: BinaryFloatingPoint, Sendable, SendableMetatype {
+  /// The type the kernels compute in, and the type of every loss, reduction, logsumexp value,
+  /// ``LogSumExpState``, class weight, label smoothing, z-loss and gradient scale: the type
+  /// itself for `Float` and `Double`, `Float` for `Float16` and ``BFloat16``.
+  associatedtype Arithmetic: SoftmaxScalar where Arithmetic.Arithmetic == Arithmetic
   /// Implementation detail of the API: the seal through which the kernels for this type are found.
   /// Not for use; a type outside this module cannot implement it.
   static var _softmaxScalarSeal: _SoftmaxScalarSeal<Self> { get }
@@ -19,14 +26,14 @@ public protocol SoftmaxScalar: BinaryFloatingPoint, Sendable, SendableMetatype {
 public struct _SoftmaxScalarSeal<T: SoftmaxScalar>: Sendable {
   /// The kernel table for a mode, chosen for the running CPU (`InstructionSet.active`, or the
   /// testing override).
-  let kernels: @Sendable (KernelOptions.Mode) -> KernelTable<T>
+  let kernels: @Sendable (KernelOptions.Mode) -> KernelTable<T, T.Arithmetic>
 
-  init(_ kernels: @escaping @Sendable (KernelOptions.Mode) -> KernelTable<T>) { self.kernels = kernels }
+  init(_ kernels: @escaping @Sendable (KernelOptions.Mode) -> KernelTable<T, T.Arithmetic>) { self.kernels = kernels }
 }
 
 extension SoftmaxScalar {
   /// The specialized kernels for this type, mode and CPU: the one way the operations reach the
   /// backends (`T._kernels(mode).softmax(...)`). A witness call and a closure call, no casts.
   @inline(__always)
-  static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Self> { _softmaxScalarSeal.kernels(mode) }
+  static func _kernels(_ mode: KernelOptions.Mode) -> KernelTable<Self, Arithmetic> { _softmaxScalarSeal.kernels(mode) }
 }

@@ -99,36 +99,39 @@ func checkNoPartialOverlap<T>(
 /// Rejects two matrices that share any element (for an output that must not be its input in
 /// any form: the kernels may write several rows' results before reading those rows, and threads
 /// run row ranges at once).
-func checkDisjoint<T>(_ a: StridedRows<T>, _ b: StridedRows<T>, input: String, output: String) throws(SoftmaxError) {
+func checkDisjoint<T, U>(_ a: StridedRows<T>, _ b: StridedRows<U>, input: String, output: String) throws(SoftmaxError) {
   guard a.rows > 0, a.cols > 0, b.rows > 0, b.cols > 0 else { return }
-  let aEnd = a.base + ((a.rows - 1) * a.stride + a.cols)
-  let bEnd = b.base + ((b.rows - 1) * b.stride + b.cols)
-  if a.base < bEnd && b.base < aEnd { throw .overlappingBuffers(input: input, output: output) }
+  let aStart = UnsafeRawPointer(a.base), bStart = UnsafeRawPointer(b.base)
+  let aEnd = aStart + ((a.rows - 1) * a.stride + a.cols) * MemoryLayout<T>.stride
+  let bEnd = bStart + ((b.rows - 1) * b.stride + b.cols) * MemoryLayout<U>.stride
+  if aStart < bEnd && bStart < aEnd { throw .overlappingBuffers(input: input, output: output) }
 }
 
 /// Rejects a per-row output (`count` elements at `out`) that shares an element with `x`.
-func checkDisjoint<T>(_ x: StridedRows<T>, perRow out: UnsafeMutablePointer<T>, count: Int, input: String, output: String)
+func checkDisjoint<T, U>(_ x: StridedRows<T>, perRow out: UnsafeMutablePointer<U>, count: Int, input: String, output: String)
   throws(SoftmaxError)
 {
-  try checkDisjoint(x, StridedRows(base: out, rows: 1, cols: count, stride: count), input: input, output: output)
+  try checkDisjoint(x, StridedRows(base: UnsafePointer(out), rows: 1, cols: count, stride: count), input: input, output: output)
 }
 
 extension CrossEntropyOptions {
   /// Checks the options against `cols` classes; returns W = sum_j w_j.
-  func validate(cols: Int) throws(SoftmaxError) -> T {
+  func validate(cols: Int) throws(SoftmaxError) -> T.Arithmetic {
     guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
       throw .invalidOption(argument: "labelSmoothing", value: Double(labelSmoothing), expected: "in [0, 1]")
     }
     guard zLoss >= 0 && zLoss.isFinite else {
       throw .invalidOption(argument: "zLoss", value: Double(zLoss), expected: "finite and >= 0")
     }
-    guard let w = classWeights else { return T(cols) }
-    return try validateWeights(w, count: cols, argument: "classWeights")
+    guard let w = classWeights else { return T.Arithmetic(cols) }
+    return try validateWeights(w, count: cols, argument: "classWeights", T.self)
   }
 }
 
 /// Checks that `w` has `count` entries, none negative or NaN; returns their (compensated) sum.
-func validateWeights<T: SoftmaxScalar>(_ w: [T], count: Int, argument: String) throws(SoftmaxError) -> T {
+func validateWeights<T: SoftmaxScalar>(
+  _ w: [T.Arithmetic], count: Int, argument: String, _: T.Type
+) throws(SoftmaxError) -> T.Arithmetic {
   guard w.count == count else { throw .countMismatch(argument: argument, expected: count, actual: w.count) }
   if count == 0 { return 0 }
   let (sum, invalid) = w.withUnsafeBufferPointer { T._kernels(.accurate).checkedWeightSum($0.baseAddress!, count) }

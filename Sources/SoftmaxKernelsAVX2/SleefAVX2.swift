@@ -54,9 +54,13 @@ extension VectorMath where Vector == SIMD8<Float> {
 
 /// The AVX2 kernel tables. Only call them on a CPU with AVX2 and FMA.
 package enum AVX2Backend {
-  package static let float: KernelTable<Float> = KernelTable(SleefAVX2Float.self)
-  package static let double: KernelTable<Double> = KernelTable(SleefAVX2Double.self)
-  package static let fastFloat: KernelTable<Float> = KernelTable(FastAVX2Float.self)
-  package static let fastDouble: KernelTable<Double> = KernelTable(FastAVX2Double.self)
+  package static let float: KernelTable<Float, Float> = KernelTable(SleefAVX2Float.self)
+  package static let double: KernelTable<Double, Double> = KernelTable(SleefAVX2Double.self)
+  package static let fastFloat: KernelTable<Float, Float> = KernelTable(FastAVX2Float.self)
+  package static let fastDouble: KernelTable<Double, Double> = KernelTable(FastAVX2Double.self)
+  package static let bfloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<SleefAVX2Float, BFloat16Bits>.self)
+  package static let fastBFloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<FastAVX2Float, BFloat16Bits>.self)
+  package static let float16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<SleefAVX2Float, Binary16Native>.self)
+  package static let fastFloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<FastAVX2Float, Binary16Native>.self)
 }
 #endif

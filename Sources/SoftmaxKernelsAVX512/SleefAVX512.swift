@@ -146,9 +146,13 @@ package enum AVX512Backend {
     FastAVX512Float.expOneStepReduced(x)
   }
 
-  package static let float: KernelTable<Float> = KernelTable(SleefAVX512Float.self)
-  package static let double: KernelTable<Double> = KernelTable(SleefAVX512Double.self)
-  package static let fastFloat: KernelTable<Float> = KernelTable(FastAVX512Float.self)
-  package static let fastDouble: KernelTable<Double> = KernelTable(FastAVX512Double.self)
+  package static let float: KernelTable<Float, Float> = KernelTable(SleefAVX512Float.self)
+  package static let double: KernelTable<Double, Double> = KernelTable(SleefAVX512Double.self)
+  package static let fastFloat: KernelTable<Float, Float> = KernelTable(FastAVX512Float.self)
+  package static let fastDouble: KernelTable<Double, Double> = KernelTable(FastAVX512Double.self)
+  package static let bfloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<SleefAVX512Float, BFloat16Bits>.self)
+  package static let fastBFloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<FastAVX512Float, BFloat16Bits>.self)
+  package static let float16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<SleefAVX512Float, Binary16Native>.self)
+  package static let fastFloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<FastAVX512Float, Binary16Native>.self)
 }
 #endif

@@ -49,9 +49,23 @@ enum FastSSEDouble: VectorMath {
 }
 
 /// The baseline kernel tables: safe on every x86-64 CPU, and the kernels of every other architecture.
+#if os(Linux) && (!arch(x86_64) || SOFTMAXKERNELS_PORTABLE)
+/// binary16 through the CPU's conversions (FCVT on arm64; on x86-64 the portable configuration
+/// runs this code through the compiler's software conversions).
+typealias Float16Format = Binary16Native
+#else
+/// binary16 by integer arithmetic: SSE2 has no conversion instructions (and Darwin has no
+/// `Float16` on x86-64, nor before macOS 11).
+typealias Float16Format = Binary16Bits
+#endif
+
 package enum BaselineBackend {
-  package static let float: KernelTable<Float> = KernelTable(SleefSSEFloat.self)
-  package static let double: KernelTable<Double> = KernelTable(SleefSSEDouble.self)
-  package static let fastFloat: KernelTable<Float> = KernelTable(FastSSEFloat.self)
-  package static let fastDouble: KernelTable<Double> = KernelTable(FastSSEDouble.self)
+  package static let float: KernelTable<Float, Float> = KernelTable(SleefSSEFloat.self)
+  package static let double: KernelTable<Double, Double> = KernelTable(SleefSSEDouble.self)
+  package static let fastFloat: KernelTable<Float, Float> = KernelTable(FastSSEFloat.self)
+  package static let fastDouble: KernelTable<Double, Double> = KernelTable(FastSSEDouble.self)
+  package static let bfloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<SleefSSEFloat, BFloat16Bits>.self)
+  package static let fastBFloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<FastSSEFloat, BFloat16Bits>.self)
+  package static let float16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<SleefSSEFloat, Float16Format>.self)
+  package static let fastFloat16: KernelTable<UInt16, Float> = KernelTable(HalfStorage<FastSSEFloat, Float16Format>.self)
 }

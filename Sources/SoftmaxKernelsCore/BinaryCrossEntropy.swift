@@ -15,8 +15,8 @@ extension VectorMath {
   /// added up) with its scaled form for the mean (`LossSum`).
   @inlinable
   package static func binaryCrossEntropyRows(
-    _ x: StridedRows<Scalar>, targets t: StridedRows<Scalar>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,
-    losses: MutableStridedRows<Scalar>?, gradient: MutableStridedRows<Scalar>?
+    _ x: StridedRows<Storage>, targets t: StridedRows<Storage>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,
+    losses: MutableStridedRows<Scalar>?, gradient: MutableStridedRows<Storage>?
   ) -> LossSum<Scalar> {
     let n = x.cols, w = width
     var total = LossSum<Scalar>()
@@ -50,9 +50,9 @@ extension VectorMath {
       var s = CompensatedSum<Vector>(), scaled = Vector()
       var i = 0
       while i &+ w <= n {
-        let (l, g) = element(load(xr + i), load(tr + i), weightsAt(posWeight, i))
+        let (l, g) = element(read(xr + i), read(tr + i), weightsAt(posWeight, i))
         if let lr { store(l, to: lr + i) }
-        if let gr { store(g, to: gr + i) }
+        if let gr { write(g, to: gr + i) }
         s.add(l)
         scaled += l * shrink
         i &+= w
@@ -60,9 +60,9 @@ extension VectorMath {
       if i < n {
         let c = n &- i
         let pw = posWeight.map { load($0 + i, count: c, padding: 1) } ?? one
-        let (l, g) = element(load(xr + i, count: c, padding: 0), load(tr + i, count: c, padding: 0), pw)
+        let (l, g) = element(read(xr + i, count: c, padding: 0), read(tr + i, count: c, padding: 0), pw)
         if let lr { store(l, to: lr + i, count: c) }
-        if let gr { store(g, to: gr + i, count: c) }
+        if let gr { write(g, to: gr + i, count: c) }
         // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
         let lm = zeroWhereZero(tailOnes(c), else: l)
         s.add(lm)

@@ -28,7 +28,8 @@ extension VectorMath {
   @inlinable @inline(__always)
   package static var chunkBytes: Int { 8192 }
 
-  /// Elements per chunk.
+  /// Elements per chunk (counted in `Scalar`, so a row in 16-bit storage is split where the
+  /// same row in `Scalar` is, and its sums round the same way).
   @inlinable @inline(__always)
   package static var chunkCount: Int { chunkBytes / MemoryLayout<Scalar>.stride }
 
@@ -45,7 +46,7 @@ extension VectorMath {
   /// for a fully masked chunk, whose `y` is set to 0).
   @inlinable @inline(__always)
   package static func rowStatistics(
-    _ x: UnsafePointer<Scalar>, count n: Int,
+    _ x: UnsafePointer<Storage>, count n: Int,
     numeratorsTo y: UnsafeMutablePointer<Scalar>?, chunkMax: UnsafeMutablePointer<Scalar>?
   ) -> RowStatistics<Scalar> {
     let size = chunkCount
@@ -59,7 +60,7 @@ extension VectorMath {
         let ec = expSumMinusOne(xc, count: len, minus: mc, storingTo: y.map { $0 + start }, rowLength: n)
         state = add(chunk: LogSumExpPartial(max: mc, excess: ec), to: state)
       } else if mc == -.infinity && !containsNaN(xc, count: len) {
-        if let y { fill(y + start, count: len, with: 0) }
+        if let y { (y + start).update(repeating: 0, count: len) }
       } else {
         return .nonFinite(from: start, excessIsNaN: state.excess.isNaN)
       }
@@ -78,8 +79,8 @@ extension VectorMath {
 
   /// True if any of the `n` elements is NaN (scalar; only for rows already known to be odd).
   @inlinable
-  package static func containsNaN(_ x: UnsafePointer<Scalar>, count n: Int) -> Bool {
-    for j in 0..<n where x[j].isNaN { return true }
+  package static func containsNaN(_ x: UnsafePointer<Storage>, count n: Int) -> Bool {
+    for j in 0..<n where widen(x[j]).isNaN { return true }
     return false
   }
 }

@@ -152,14 +152,14 @@ public import CSleef
   /// (`VectorMath.prefetchDistance`).
   @inlinable @inline(__always)
   package mutating func addExp<M: VectorMath>(
-    of x: UnsafePointer<V.Scalar>, count n: Int, minus m: V.Scalar,
+    of x: UnsafePointer<M.Storage>, count n: Int, minus m: V.Scalar,
     storingTo y: UnsafeMutablePointer<V.Scalar>?, grouped: Bool = true, prefetchingAhead ahead: Int,
     using _: M.Type
   ) where M.Vector == V {
     let w = V.scalarCount
     let mv = V(repeating: m)
     @inline(__always) func e(_ k: Int) -> V {
-      let v = grouped ? M.expOneStepReduced(M.load(x + k) - mv) : M.expOfDifference(M.load(x + k), mv)
+      let v = grouped ? M.expOneStepReduced(M.read(x + k) - mv) : M.expOfDifference(M.read(x + k), mv)
       if let y { M.store(v, to: y + k) }
       return v
     }
@@ -167,8 +167,8 @@ public import CSleef
     while grouped && i &+ 8 &* w <= n {
       // Bring the lines `ahead` bytes on in while this group computes (the max pass of a chunk
       // to come then hits cache).
-      let next = UnsafeRawPointer(x + i) + ahead
-      for k in stride(from: 0, to: 8 &* w &* MemoryLayout<V.Scalar>.stride, by: 64) {
+      let next = UnsafeRawPointer(x + i) + ahead * MemoryLayout<M.Storage>.stride / MemoryLayout<V.Scalar>.stride
+      for k in stride(from: 0, to: 8 &* w &* MemoryLayout<M.Storage>.stride, by: 64) {
         softmaxkernels_prefetch(next + k)
       }
       let g0 = (e(i) + e(i &+ w)) + (e(i &+ 2 &* w) + e(i &+ 3 &* w))
@@ -185,7 +185,7 @@ public import CSleef
       i &+= w
     }
     if i < n {
-      let tail = M.load(x + i, count: n &- i, padding: -.infinity)
+      let tail = M.read(x + i, count: n &- i, padding: -.infinity)
       let v = grouped ? M.expOneStepReduced(tail - mv) : M.expOfDifference(tail, mv)
       if let y { M.store(v, to: y + i, count: n &- i) }
       b.add(v)

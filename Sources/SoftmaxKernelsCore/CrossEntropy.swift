@@ -155,9 +155,9 @@ extension VectorMath {
   /// - [j = t] (1 - eps) w_t) for the slice's columns; `g` may be `x` (in place).
   @inlinable
   package static func labelSliceLoss(
-    _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
+    _ x: UnsafePointer<Storage>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
     _ p: CrossEntropyParameters<Scalar>, sliceWeightSum: Scalar, scale: Scalar,
-    gradient g: UnsafeMutablePointer<Scalar>?
+    gradient g: UnsafeMutablePointer<Storage>?
   ) -> RowLoss<Scalar> {
     let eps = p.labelSmoothing, z = p.zLoss
     let inSlice = t >= offset && t < offset &+ n
@@ -169,7 +169,7 @@ extension VectorMath {
       return RowLoss(nonFiniteLabelSlice(x, count: n, offset: offset, label: t, state: s, p, scale: scale, gradient: g))
     }
     let m = s.max, lp = log1p(s.excess), lse = m + lp
-    let xt = inSlice ? x[t &- offset] : 0  // read before the gradient may overwrite it
+    let xt = inSlice ? element(x, t &- offset) : 0  // read before the gradient may overwrite it
     var loss = inSlice ? hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z) : RowLoss<Scalar>()
     // The gap terms sum to at most f W_slice times the largest finite value.
     let alsoScaled = !(soft * sliceWeightSum <= 0.5)
@@ -182,7 +182,7 @@ extension VectorMath {
         x, count: n, minus: m, expTimes: a, plus: c, times: lse, weightsTimes: b, weights: sliceWeights, to: g,
         accumulateGap: eps != 0, gapFactor: soft, alsoScaled: alsoScaled)
       if inSlice {
-        g[t &- offset] = (ExpFactor<Self>.scalar(exp(xt - m), a, plus: c, times: lse) - wt * b) - scale * hard
+        g[t &- offset] = narrow((ExpFactor<Self>.scalar(exp(xt - m), a, plus: c, times: lse) - wt * b) - scale * hard)
       }
     } else if eps != 0 {
       gap = weightedGapSum(x, count: n, from: m, weights: sliceWeights, factor: soft, alsoScaled: alsoScaled)
@@ -204,21 +204,30 @@ extension VectorMath {
   /// calls must give the same bits. The caller takes the general path (two exps per element).
   @inlinable @inline(__always)
   package static func labelGradientWithoutSmoothing(
-    _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
-    gradient g: UnsafeMutablePointer<Scalar>
+    _ x: UnsafePointer<Storage>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Storage>
   ) -> RowLoss<Scalar>? {
     let m = rowMax(x, count: n)
     guard m.isFinite, abs(m) >= nearLeastNormal else { return nil }
-    let xt = x[t]
-    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: g, rowLength: n)
+    let xt = element(x, t)
+    let excess = expSumMinusOne(x, count: n, minus: m, storingTo: storesScalars ? scalars(g) : nil, rowLength: n)
     guard !excess.isNaN else {  // a NaN in the row
       fill(g, count: n, with: .nan)
       return .nan
     }
     let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
     let lp = log1p(excess), lse = m + lp, sum = 1 + excess
-    Self.scale(g, by: ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse), count: n)
-    g[t] = g[t] - scale * hard
+    let f = ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse)
+    if storesScalars {
+      Self.scale(g, by: f, count: n)
+      g[t] = narrow(widen(g[t]) - scale * hard)
+    } else {
+      // 16-bit storage: the numerators were not kept; recompute them (`numerator`, same bits)
+      // and round each gradient once, g_t from its Float value.
+      numeratorsScaled(x, count: n, minus: m, by: { f.times($0) }, to: g)
+      let mv = Vector(repeating: m)
+      g[t] = narrow(f.times(numerator(Vector(repeating: xt), mv, grouped: abs(m) >= 4))[0] - scale * hard)
+    }
     return hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z)
   }
 
@@ -229,12 +238,12 @@ extension VectorMath {
   /// for a row whose max is not finite or that holds a NaN (the caller takes the general path).
   @inlinable @inline(__always)
   package static func shortLabelRow(
-    _ x: UnsafePointer<Scalar>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
-    gradient g: UnsafeMutablePointer<Scalar>?
+    _ x: UnsafePointer<Storage>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
+    gradient g: UnsafeMutablePointer<Storage>?
   ) -> RowLoss<Scalar>? {
     let (v, m) = shortRowMax(x, count: n)
     guard m.isFinite else { return nil }
-    let xt = x[t]
+    let xt = element(x, t)
     let (e, raw) = shortRowExp(v, max: m, count: n)
     guard !raw.isNaN else { return nil }
     let excess = excessNearLeastNormal(x, count: n, max: m, excess: raw)
@@ -244,7 +253,11 @@ extension VectorMath {
       let sum = 1 + excess
       let f = ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse)
       storeShort((f.times(e.0), f.times(e.1), f.times(e.2), f.times(e.3)), to: g, count: n)
-      g[t] = g[t] - scale * hard
+      if storesScalars {
+        g[t] = narrow(widen(g[t]) - scale * hard)
+      } else {  // g_t from its unrounded value (the lane of `e` that holds x_t: the same bits)
+        g[t] = narrow(f.times(Vector(repeating: expOfDifference(xt, m)))[0] - scale * hard)
+      }
     }
     return hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z)
   }
@@ -255,8 +268,8 @@ extension VectorMath {
   /// and +inf elsewhere, and the z-loss term +inf.
   @inlinable
   package static func nonFiniteLabelSlice(
-    _ x: UnsafePointer<Scalar>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
-    _ p: CrossEntropyParameters<Scalar>, scale: Scalar, gradient g: UnsafeMutablePointer<Scalar>?
+    _ x: UnsafePointer<Storage>, count n: Int, offset: Int, label t: Int, state s: LogSumExpPartial<Scalar>,
+    _ p: CrossEntropyParameters<Scalar>, scale: Scalar, gradient g: UnsafeMutablePointer<Storage>?
   ) -> Scalar {
     let inSlice = t >= offset && t < offset &+ n
     if s.max.isNaN {
@@ -273,18 +286,18 @@ extension VectorMath {
     let k = s.excess + 1, logk = log(k)
     var loss: Scalar = 0
     if inSlice {
-      if hard != 0 { loss += hard * (x[t &- offset] == .infinity ? logk : .infinity) }
+      if hard != 0 { loss += hard * (element(x, t &- offset) == .infinity ? logk : .infinity) }
       if z != 0 { loss += .infinity }
     }
     let a = hard + soft * p.weightSum
     for j in 0..<n {
-      let xj = x[j], wj = p.weights.map { $0[offset &+ j] } ?? 1
+      let xj = element(x, j), wj = p.weights.map { $0[offset &+ j] } ?? 1
       if soft != 0 && wj != 0 { loss += soft * wj * (xj == .infinity ? logk : .infinity) }
       if let g {
         let pj: Scalar = xj == .infinity ? 1 / k : 0
         var gj = pj * a - soft * wj - (offset &+ j == t ? hard : 0)
         if z != 0 && pj > 0 { gj = .infinity }
-        g[j] = scale == 0 ? 0 : scale * gj
+        g[j] = narrow(scale == 0 ? 0 : scale * gj)
       }
     }
     return loss
@@ -295,8 +308,8 @@ extension VectorMath {
   /// returns the sum of the per-row losses. Labels are valid (checked by the caller).
   @inlinable
   package static func crossEntropyLabelRows(
-    _ x: StridedRows<Scalar>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
-    scale: Scalar, gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
+    _ x: StridedRows<Storage>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
+    scale: Scalar, gradient: MutableStridedRows<Storage>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
     let n = x.cols
     var total = LossSum<Scalar>()
@@ -337,8 +350,8 @@ extension VectorMath {
   /// gradient scale * (p_j (Q + 2 z L) - c_j), Q = sum_j c_j. Returns the sum of the row losses.
   @inlinable
   package static func crossEntropyTargetRows(
-    _ x: StridedRows<Scalar>, targets: StridedRows<Scalar>, _ p: CrossEntropyParameters<Scalar>,
-    scale: Scalar, gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
+    _ x: StridedRows<Storage>, targets: StridedRows<Storage>, _ p: CrossEntropyParameters<Scalar>,
+    scale: Scalar, gradient: MutableStridedRows<Storage>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
     let n = x.cols
     let keep = 1 - p.labelSmoothing, floor = p.labelSmoothing / Scalar(p.classes), z = p.zLoss
@@ -370,9 +383,9 @@ extension VectorMath {
   /// +inf loss, gradient 0; k entries +inf -> the limit (p_j = 1/k on them).
   @inlinable
   package static func nonFiniteTargetRow(
-    _ x: UnsafePointer<Scalar>, _ t: UnsafePointer<Scalar>, count n: Int, state s: LogSumExpPartial<Scalar>,
+    _ x: UnsafePointer<Storage>, _ t: UnsafePointer<Storage>, count n: Int, state s: LogSumExpPartial<Scalar>,
     keep: Scalar, floor: Scalar, mass q: Scalar, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
-    gradient g: UnsafeMutablePointer<Scalar>?
+    gradient g: UnsafeMutablePointer<Storage>?
   ) -> Scalar {
     if s.max.isNaN {
       if let g { fill(g, count: n, with: .nan) }
@@ -385,12 +398,12 @@ extension VectorMath {
     let k = s.excess + 1, logk = log(k)
     var loss: Scalar = p.zLoss != 0 ? .infinity : 0
     for j in 0..<n {
-      let xj = x[j], wj = p.weights.map { $0[j] } ?? 1, c = wj * (keep * t[j] + floor)
+      let xj = element(x, j), tj = element(t, j), wj = p.weights.map { $0[j] } ?? 1, c = wj * (keep * tj + floor)
       // Zero only when the exact coefficient is (not when w_j t_j underflows).
-      if wj != 0 && (floor != 0 || t[j] != 0) { loss += xj == .infinity ? c * logk : .infinity }
+      if wj != 0 && (floor != 0 || tj != 0) { loss += xj == .infinity ? c * logk : .infinity }
       if let g {
         let pj: Scalar = xj == .infinity ? 1 / k : 0
-        g[j] = scale == 0 ? 0 : (p.zLoss != 0 && pj > 0 ? scale * .infinity : scale * (pj * q - c))
+        g[j] = narrow(scale == 0 ? 0 : (p.zLoss != 0 && pj > 0 ? scale * .infinity : scale * (pj * q - c)))
       }
     }
     return loss

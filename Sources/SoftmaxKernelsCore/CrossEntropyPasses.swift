@@ -70,20 +70,20 @@
 extension VectorMath {
   /// y_j = y_j * f in place for the gradient factor `f` (see `ExpFactor`).
   @inlinable @inline(__always)
-  package static func scale(_ y: UnsafeMutablePointer<Scalar>, by f: ExpFactor<Self>, count n: Int) {
+  package static func scale(_ y: UnsafeMutablePointer<Storage>, by f: ExpFactor<Self>, count n: Int) {
     let w = width
     var i = 0
     while i &+ 2 &* w <= n {
-      let v0 = f.times(load(y + i)), v1 = f.times(load(y + (i &+ w)))
-      store(v0, to: y + i)
-      store(v1, to: y + (i &+ w))
+      let v0 = f.times(read(y + i)), v1 = f.times(read(y + (i &+ w)))
+      write(v0, to: y + i)
+      write(v1, to: y + (i &+ w))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      store(f.times(load(y + i)), to: y + i)
+      write(f.times(read(y + i)), to: y + i)
       i &+= w
     }
-    if i < n { store(f.times(load(y + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
+    if i < n { write(f.times(read(y + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
   }
 
   /// Lanes `0..<count` are 1, the rest 0: the implicit all-ones weights in a row's tail.
@@ -112,7 +112,7 @@ extension VectorMath {
   /// smoothing) is applied per term so that the sum does not overflow before it.
   @inlinable @inline(__always)
   package static func weightedGapSum(
-    _ x: UnsafePointer<Scalar>, count n: Int, from m: Scalar, weights: UnsafePointer<Scalar>?, factor f: Scalar,
+    _ x: UnsafePointer<Storage>, count n: Int, from m: Scalar, weights: UnsafePointer<Scalar>?, factor f: Scalar,
     alsoScaled: Bool
   ) -> (plain: Scalar, scaled: Scalar) {
     let w = width
@@ -121,18 +121,18 @@ extension VectorMath {
     var i = 0
     while i &+ 2 &* w <= n {
       let w0 = weightsAt(weights, i), w1 = weightsAt(weights, i &+ w)
-      s.add(w0, times: hv - load(x + i) * half)
-      s.add(w1, times: hv - load(x + (i &+ w)) * half, second: true)
+      s.add(w0, times: hv - read(x + i) * half)
+      s.add(w1, times: hv - read(x + (i &+ w)) * half, second: true)
       i &+= 2 &* w
     }
     if i &+ w <= n {
       let w0 = weightsAt(weights, i)
-      s.add(w0, times: hv - load(x + i) * half)
+      s.add(w0, times: hv - read(x + i) * half)
       i &+= w
     }
     if i < n {
       let w0 = weightsAt(weights, i, count: n &- i)
-      s.add(w0, times: hv - load(x + i, count: n &- i, padding: m) * half, second: true)
+      s.add(w0, times: hv - read(x + i, count: n &- i, padding: m) * half, second: true)
     }
     return s.total
   }
@@ -142,9 +142,9 @@ extension VectorMath {
   /// half of f * sum_j w_j (m - x_j) as `weightedGapSum` does, from the same loads; otherwise 0.
   @inlinable @inline(__always)
   package static func labelGradient(
-    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, expTimes a: Scalar, plus c: Scalar, times l: Scalar,
+    _ x: UnsafePointer<Storage>, count n: Int, minus m: Scalar, expTimes a: Scalar, plus c: Scalar, times l: Scalar,
     weightsTimes b: Scalar,
-    weights: UnsafePointer<Scalar>?, to g: UnsafeMutablePointer<Scalar>, accumulateGap: Bool, gapFactor f: Scalar,
+    weights: UnsafePointer<Scalar>?, to g: UnsafeMutablePointer<Storage>, accumulateGap: Bool, gapFactor f: Scalar,
     alsoScaled: Bool
   ) -> (plain: Scalar, scaled: Scalar) {
     let w = width
@@ -154,10 +154,10 @@ extension VectorMath {
     var s = GapSum<Self>(alsoScaled: alsoScaled)
     var i = 0
     while i &+ 2 &* w <= n {
-      let x0 = load(x + i), x1 = load(x + (i &+ w))
+      let x0 = read(x + i), x1 = read(x + (i &+ w))
       let w0 = weightsAt(weights, i), w1 = weightsAt(weights, i &+ w)
-      store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
-      store(ea.times(exp(x1 - mv)) - w1 * bv, to: g + (i &+ w))
+      write(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
+      write(ea.times(exp(x1 - mv)) - w1 * bv, to: g + (i &+ w))
       if accumulateGap {
         s.add(w0, times: hv - x0 * half)
         s.add(w1, times: hv - x1 * half, second: true)
@@ -165,14 +165,14 @@ extension VectorMath {
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      let x0 = load(x + i), w0 = weightsAt(weights, i)
-      store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
+      let x0 = read(x + i), w0 = weightsAt(weights, i)
+      write(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i)
       if accumulateGap { s.add(w0, times: hv - x0 * half) }
       i &+= w
     }
     if i < n {
-      let x0 = load(x + i, count: n &- i, padding: m), w0 = weightsAt(weights, i, count: n &- i)
-      store(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i, count: n &- i)
+      let x0 = read(x + i, count: n &- i, padding: m), w0 = weightsAt(weights, i, count: n &- i)
+      write(ea.times(exp(x0 - mv)) - w0 * bv, to: g + i, count: n &- i)
       if accumulateGap { s.add(w0, times: hv - x0 * half, second: true) }
     }
     return accumulateGap ? s.total : (0, 0)
@@ -181,18 +181,18 @@ extension VectorMath {
   /// Q = sum_j w_j q_j with q_j = keep * p_j + floor (the label-smoothed target), compensated.
   @inlinable @inline(__always)
   package static func targetMass(
-    _ p: UnsafePointer<Scalar>, count n: Int, keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?
+    _ p: UnsafePointer<Storage>, count n: Int, keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?
   ) -> Scalar {
     let w = width
     let kv = Vector(repeating: keep), fv = Vector(repeating: floor)
     var s0 = CompensatedSum<Vector>()
     var i = 0
     while i &+ w <= n {
-      s0.add(weightsAt(weights, i) * (load(p + i) * kv + fv))
+      s0.add(weightsAt(weights, i) * (read(p + i) * kv + fv))
       i &+= w
     }
     if i < n {
-      s0.add(weightsAt(weights, i, count: n &- i) * (load(p + i, count: n &- i, padding: 0) * kv + fv))
+      s0.add(weightsAt(weights, i, count: n &- i) * (read(p + i, count: n &- i, padding: 0) * kv + fv))
     }
     return s0.total(merging: CompensatedSum(), using: Self.self)
   }
@@ -203,9 +203,9 @@ extension VectorMath {
   /// and, when `g` is not nil, writes g_j = exp(x_j - m) * (a + c * l) - c_j * scale (`g` may be `x`).
   @inlinable @inline(__always)
   package static func targetPass(
-    _ x: UnsafePointer<Scalar>, _ p: UnsafePointer<Scalar>, count n: Int, minus m: Scalar,
+    _ x: UnsafePointer<Storage>, _ p: UnsafePointer<Storage>, count n: Int, minus m: Scalar,
     keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?,
-    expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Scalar>?,
+    expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Storage>?,
     alsoScaled: Bool
   ) -> (plain: Scalar, scaled: Scalar) {
     let w = width
@@ -221,17 +221,17 @@ extension VectorMath {
     @inline(__always) func zero(_ wv: Vector, _ pv: Vector) -> Vector { byTarget ? min(wv, pv) : wv }
     var i = 0
     while i &+ w <= n {
-      let x0 = load(x + i), wv = weightsAt(weights, i), pv = load(p + i)
+      let x0 = read(x + i), wv = weightsAt(weights, i), pv = read(p + i)
       let c = wv * (pv * kv + fv)
-      if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i) }
+      if let g { write(ea.times(exp(x0 - mv)) - c * sv, to: g + i) }
       s0.add(c, times: hv - x0 * half, zeroWhere: zero(wv, pv))
       i &+= w
     }
     if i < n {
-      let x0 = load(x + i, count: n &- i, padding: m)
-      let wv = weightsAt(weights, i, count: n &- i), pv = load(p + i, count: n &- i, padding: 0)
+      let x0 = read(x + i, count: n &- i, padding: m)
+      let wv = weightsAt(weights, i, count: n &- i), pv = read(p + i, count: n &- i, padding: 0)
       let c = wv * (pv * kv + fv)
-      if let g { store(ea.times(exp(x0 - mv)) - c * sv, to: g + i, count: n &- i) }
+      if let g { write(ea.times(exp(x0 - mv)) - c * sv, to: g + i, count: n &- i) }
       s0.add(c, times: hv - x0 * half, zeroWhere: zero(wv, pv))
     }
     return s0.total

@@ -38,7 +38,7 @@ extension VectorMath {
   /// when |m| and the excess are both below `nearLeastNormal` (a NaN excess stays NaN).
   @inlinable @inline(__always)
   package static func excessNearLeastNormal(
-    _ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar, excess: Scalar
+    _ x: UnsafePointer<Storage>, count n: Int, max m: Scalar, excess: Scalar
   ) -> Scalar {
     abs(m) < nearLeastNormal && excess < nearLeastNormal ? rescaledExcess(x, count: n, max: m) : excess
   }
@@ -51,19 +51,19 @@ extension VectorMath {
   /// rounds once. Dropping m from the exponent scales each term by e^-m, which differs from 1 by
   /// less than |m| < 2^-(|minExponent| - p).
   @inlinable
-  package static func rescaledExcess(_ x: UnsafePointer<Scalar>, count n: Int, max m: Scalar) -> Scalar {
+  package static func rescaledExcess(_ x: UnsafePointer<Storage>, count n: Int, max m: Scalar) -> Scalar {
     let c = Scalar.subnormalShift
     let w = width
     let mv = Vector(repeating: m), minusC = Vector(repeating: -c)
     var s = CompensatedSum<Vector>()
     var i = 0
     while i &+ w <= n {
-      let v = load(x + i)
+      let v = read(x + i)
       s.add(zeroWhereZero(v - mv, else: expOfDifference(v, minusC)))
       i &+= w
     }
     if i < n {
-      let v = load(x + i, count: n &- i, padding: m)
+      let v = read(x + i, count: n &- i, padding: m)
       s.add(zeroWhereZero(v - mv, else: expOfDifference(v, minusC)))
     }
     return s.total(merging: CompensatedSum(), using: Self.self) * exp(-c)

@@ -8,20 +8,20 @@ extension VectorMath {
   /// the benchmark report (`VectorExp.exp(_:into:)` in `SoftmaxKernels`). `x` and `y` may be the
   /// same memory.
   @inlinable
-  package static func expArray(_ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>) {
+  package static func expArray(_ x: UnsafePointer<Storage>, count n: Int, to y: UnsafeMutablePointer<Storage>) {
     let w = width
     var i = 0
     while i &+ 2 &* w <= n {
-      let e0 = expAnyArgument(load(x + i))
-      let e1 = expAnyArgument(load(x + (i &+ w)))
-      store(e0, to: y + i)
-      store(e1, to: y + (i &+ w))
+      let e0 = expAnyArgument(read(x + i))
+      let e1 = expAnyArgument(read(x + (i &+ w)))
+      write(e0, to: y + i)
+      write(e1, to: y + (i &+ w))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      store(expAnyArgument(load(x + i)), to: y + i)
+      write(expAnyArgument(read(x + i)), to: y + i)
       i &+= w
     }
-    if i < n { store(expAnyArgument(load(x + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
+    if i < n { write(expAnyArgument(read(x + i, count: n &- i, padding: 0)), to: y + i, count: n &- i) }
   }
 }

@@ -7,7 +7,7 @@ extension VectorMath {
   /// stack block. Rows of fewer than 8 vectors go `width` at a time (`RowBlock`). Rows with a
   /// +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
-  package static func logSoftmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
+  package static func logSoftmaxRows(_ x: StridedRows<Storage>, to y: MutableStridedRows<Storage>) {
     let n = x.cols
     guard n > 0 else { return }
     let inPlace = x.base == UnsafePointer(y.base)
@@ -18,10 +18,10 @@ extension VectorMath {
 
   /// Log-softmax of row `r` by the row passes.
   @inlinable @inline(__always)
-  static func logSoftmaxRow(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>, _ r: Int, inPlace: Bool) {
+  static func logSoftmaxRow(_ x: StridedRows<Storage>, to y: MutableStridedRows<Storage>, _ r: Int, inPlace: Bool) {
     let n = x.cols
     let xr = x.row(r), yr = y.row(r)
-    switch rowStatistics(xr, count: n, numeratorsTo: inPlace ? nil : yr, chunkMax: nil) {
+    switch rowStatistics(xr, count: n, numeratorsTo: inPlace || !storesScalars ? nil : scalars(yr), chunkMax: nil) {
     case .nonFinite:
       nonFiniteLogSoftmax(xr, count: n, to: yr)
     case .finite(let s):

@@ -126,7 +126,7 @@
 extension VectorMath {
   /// The logsumexp partial of `n` elements: one read of the slice (`rowStatistics`).
   @inlinable @inline(__always)
-  package static func logSumExpPartial(_ x: UnsafePointer<Scalar>, count n: Int) -> LogSumExpPartial<Scalar> {
+  package static func logSumExpPartial(_ x: UnsafePointer<Storage>, count n: Int) -> LogSumExpPartial<Scalar> {
     switch rowStatistics(x, count: n, numeratorsTo: nil, chunkMax: nil) {
     case .nonFinite:
       switch classifyNonFinite(x, count: n) {
@@ -151,7 +151,7 @@ extension VectorMath {
 
   /// Row-wise partials into `out[r]`.
   @inlinable
-  package static func logSumExpPartialRows(_ x: StridedRows<Scalar>, to out: UnsafeMutablePointer<LogSumExpPartial<Scalar>>) {
+  package static func logSumExpPartialRows(_ x: StridedRows<Storage>, to out: UnsafeMutablePointer<LogSumExpPartial<Scalar>>) {
     for r in 0..<x.rows { out[r] = logSumExpPartial(x.row(r), count: x.cols) }
   }
 
@@ -182,9 +182,9 @@ extension VectorMath {
   /// contributions equal the unsharded row loss (see `labelSliceLoss`).
   @inlinable
   package static func crossEntropyLabelSliceRows(
-    _ x: StridedRows<Scalar>, offset: Int, labels: UnsafePointer<Int32>,
+    _ x: StridedRows<Storage>, offset: Int, labels: UnsafePointer<Int32>,
     states: UnsafePointer<LogSumExpPartial<Scalar>>, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
-    gradient: MutableStridedRows<Scalar>?, losses: UnsafeMutablePointer<Scalar>?
+    gradient: MutableStridedRows<Storage>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
     let n = x.cols
     var sliceWeightSum = CompensatedScalarSum<Scalar>()

@@ -23,11 +23,12 @@ extension VectorMath {
   /// backend module, the linker keeps one of them, and the baseline kernels could then run the
   /// AVX2 or AVX-512 copy (`scripts/check-backend-symbols` guards against that).
   @inlinable
-  package static func classifyNonFinite(_ x: UnsafePointer<Scalar>, count n: Int) -> NonFiniteRow {
+  package static func classifyNonFinite(_ x: UnsafePointer<Storage>, count n: Int) -> NonFiniteRow {
     var infinities = 0
     for j in 0..<n {
-      if x[j].isNaN { return .nan }
-      if x[j] == .infinity { infinities &+= 1 }
+      let xj = widen(x[j])
+      if xj.isNaN { return .nan }
+      if xj == .infinity { infinities &+= 1 }
     }
     return infinities > 0 ? .positiveInfinity(count: infinities) : .masked
   }
@@ -35,34 +36,34 @@ extension VectorMath {
   /// Softmax outputs of a classified row (x and y may be the same memory).
   @inlinable
   package static func nonFiniteSoftmax(
-    _ kind: NonFiniteRow, _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
+    _ kind: NonFiniteRow, _ x: UnsafePointer<Storage>, count n: Int, to y: UnsafeMutablePointer<Storage>
   ) {
     switch kind {
     case .nan: fill(y, count: n, with: .nan)
     case .masked: fill(y, count: n, with: 0)
     case .positiveInfinity(let k):
       let p = 1 / Scalar(k)
-      for j in 0..<n { y[j] = x[j] == .infinity ? p : 0 }
+      for j in 0..<n { y[j] = narrow(widen(x[j]) == .infinity ? p : 0) }
     }
   }
 
   /// Log-softmax of a row with a +inf or a NaN (x and y may be the same memory).
   @inlinable
   package static func nonFiniteLogSoftmax(
-    _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>
+    _ x: UnsafePointer<Storage>, count n: Int, to y: UnsafeMutablePointer<Storage>
   ) {
     switch classifyNonFinite(x, count: n) {
     case .nan: fill(y, count: n, with: .nan)
     case .masked: fill(y, count: n, with: -.infinity)
     case .positiveInfinity(let k):
       let lp = -log(Scalar(k))
-      for j in 0..<n { y[j] = x[j] == .infinity ? lp : -.infinity }
+      for j in 0..<n { y[j] = narrow(widen(x[j]) == .infinity ? lp : -.infinity) }
     }
   }
 
   /// Logsumexp of a row with a +inf or a NaN: NaN or +inf.
   @inlinable
-  package static func nonFiniteLogSumExp(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func nonFiniteLogSumExp(_ x: UnsafePointer<Storage>, count n: Int) -> Scalar {
     switch classifyNonFinite(x, count: n) {
     case .nan: return .nan
     case .masked: return -.infinity

@@ -29,15 +29,6 @@ extension VectorMath {
   @inlinable @inline(__always)
   package static func usesRowBlocks(_ n: Int) -> Bool { n > 0 && n < rowBlockLimit }
 
-  /// Column `j` of the `lanes` rows starting at `p` (row k at `p + k * stride`); 0 in the lanes
-  /// past `lanes`.
-  @inlinable @inline(__always)
-  package static func loadColumn(_ p: UnsafePointer<Scalar>, stride: Int, lanes: Int) -> Vector {
-    var v = Vector()
-    for k in 0..<lanes { v[k] = p[k &* stride] }
-    return v
-  }
-
   /// True in the lanes whose row max is finite.
   @inlinable @inline(__always)
   static func isFinite(_ m: Vector, lane k: Int) -> Bool { m[k] - m[k] == 0 }
@@ -51,11 +42,11 @@ extension VectorMath {
   /// register, so the sums stay in registers only in a loop without calls.
   @inlinable @inline(__always)
   package static func rowBlockStatistics(
-    _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, lanes: Int, columns c: UnsafeMutablePointer<Vector>
+    _ x: UnsafePointer<Storage>, stride: Int, count n: Int, lanes: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> (max: Vector, excess: Vector) {
     var m = Vector(repeating: -.infinity)
     for j in 0..<n {
-      let v = loadColumn(x + j, stride: stride, lanes: lanes)
+      let v = readColumn(x + j, stride: stride, lanes: lanes)
       c[j] = v
       m = max(m, v)
     }
@@ -77,7 +68,7 @@ extension VectorMath {
   /// `excessNearLeastNormal` for each of the `lanes` rows of a block.
   @inlinable @inline(__always)
   static func rowBlockExcessNearLeastNormal(
-    _ x: UnsafePointer<Scalar>, stride: Int, count n: Int, lanes: Int, max m: Vector, excess: Vector
+    _ x: UnsafePointer<Storage>, stride: Int, count n: Int, lanes: Int, max m: Vector, excess: Vector
   ) -> Vector {
     var out = excess
     for k in 0..<lanes {
@@ -90,18 +81,18 @@ extension VectorMath {
   /// the rows whose max (`m`) is not finite.
   @inlinable @inline(__always)
   static func storeRowBlock(
-    count n: Int, lanes: Int, max m: Vector, to y: UnsafeMutablePointer<Scalar>, stride: Int,
+    count n: Int, lanes: Int, max m: Vector, to y: UnsafeMutablePointer<Storage>, stride: Int,
     _ column: (Int) -> Vector
   ) {
     if lanes == width && horizontalSum(m - m) == 0 {  // the usual case: every lane
       for j in 0..<n {
         let v = column(j)
-        for k in 0..<Vector.scalarCount { y[k &* stride &+ j] = v[k] }
+        for k in 0..<Vector.scalarCount { y[k &* stride &+ j] = narrow(v[k]) }
       }
     } else {
       for j in 0..<n {
         let v = column(j)
-        for k in 0..<lanes where isFinite(m, lane: k) { y[k &* stride &+ j] = v[k] }
+        for k in 0..<lanes where isFinite(m, lane: k) { y[k &* stride &+ j] = narrow(v[k]) }
       }
     }
   }
@@ -110,8 +101,8 @@ extension VectorMath {
   /// store). Returns the row maxima; rows whose max is not finite are not written.
   @inlinable @inline(__always)
   package static func softmaxRowBlock(
-    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
-    to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
+    _ x: UnsafePointer<Storage>, stride xs: Int, count n: Int, lanes: Int,
+    to y: UnsafeMutablePointer<Storage>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
     let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)
     let inverse = 1 / (1 + excess), e = c + n
@@ -122,8 +113,8 @@ extension VectorMath {
   /// Log-softmax of the `lanes` rows at `x` into `y`, as `softmaxRowBlock`.
   @inlinable @inline(__always)
   package static func logSoftmaxRowBlock(
-    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
-    to y: UnsafeMutablePointer<Scalar>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
+    _ x: UnsafePointer<Storage>, stride xs: Int, count n: Int, lanes: Int,
+    to y: UnsafeMutablePointer<Storage>, stride ys: Int, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
     let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)
     let l = log1p(rowBlockExcessNearLeastNormal(x, stride: xs, count: n, lanes: lanes, max: m, excess: excess))
@@ -135,7 +126,7 @@ extension VectorMath {
   /// whose max is not finite get meaningless values, for the row path to overwrite).
   @inlinable @inline(__always)
   package static func logSumExpRowBlock(
-    _ x: UnsafePointer<Scalar>, stride xs: Int, count n: Int, lanes: Int,
+    _ x: UnsafePointer<Storage>, stride xs: Int, count n: Int, lanes: Int,
     to out: UnsafeMutablePointer<Scalar>, columns c: UnsafeMutablePointer<Vector>
   ) -> Vector {
     let (m, excess) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)

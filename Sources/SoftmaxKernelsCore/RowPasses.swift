@@ -8,22 +8,22 @@ public import CSleef
 extension VectorMath {
   /// m = max_j x_j over `n` elements (NaN ignored; -inf for an all -inf or all-NaN row).
   @inlinable @inline(__always)
-  package static func rowMax(_ x: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func rowMax(_ x: UnsafePointer<Storage>, count n: Int) -> Scalar {
     let w = width
     var a0 = Vector(repeating: -.infinity), a1 = a0, a2 = a0, a3 = a0
     var i = 0
     while i &+ 4 &* w <= n {
-      a0 = max(a0, load(x + i))
-      a1 = max(a1, load(x + (i &+ w)))
-      a2 = max(a2, load(x + (i &+ 2 &* w)))
-      a3 = max(a3, load(x + (i &+ 3 &* w)))
+      a0 = max(a0, read(x + i))
+      a1 = max(a1, read(x + (i &+ w)))
+      a2 = max(a2, read(x + (i &+ 2 &* w)))
+      a3 = max(a3, read(x + (i &+ 3 &* w)))
       i &+= 4 &* w
     }
     while i &+ w <= n {
-      a0 = max(a0, load(x + i))
+      a0 = max(a0, read(x + i))
       i &+= w
     }
-    if i < n { a1 = max(a1, load(x + i, count: n &- i, padding: -.infinity)) }
+    if i < n { a1 = max(a1, read(x + i, count: n &- i, padding: -.infinity)) }
     return horizontalMax(max(max(a0, a1), max(a2, a3)))
   }
 
@@ -53,7 +53,7 @@ extension VectorMath {
   /// (`expOfDifference`), so the excess keeps its relative accuracy.
   @inlinable @inline(__always)
   package static func expSumMinusOne(
-    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?,
+    _ x: UnsafePointer<Storage>, count n: Int, minus m: Scalar, storingTo y: UnsafeMutablePointer<Scalar>?,
     rowLength: Int
   ) -> Scalar {
     var sums = BlockSums<Vector>()
@@ -114,79 +114,107 @@ extension VectorMath {
   /// corrects the rounding of x_j - m (`expOfDifference`), for rows whose max is near 0.
   @inlinable @inline(__always)
   package static func expBlock(
-    _ x: UnsafePointer<Scalar>, count n: Int, minus m: Scalar, to y: UnsafeMutablePointer<Scalar>, exact: Bool = false
+    _ x: UnsafePointer<Storage>, count n: Int, minus m: Scalar, to y: UnsafeMutablePointer<Scalar>, exact: Bool = false
   ) {
     let w = width
     let mv = Vector(repeating: m)
     var i = 0
     if exact {
       while i &+ w <= n {
-        store(expOfDifference(load(x + i), mv), to: y + i)
+        store(expOfDifference(read(x + i), mv), to: y + i)
         i &+= w
       }
-      if i < n { store(expOfDifference(load(x + i, count: n &- i, padding: -.infinity), mv), to: y + i, count: n &- i) }
+      if i < n { store(expOfDifference(read(x + i, count: n &- i, padding: -.infinity), mv), to: y + i, count: n &- i) }
       return
     }
     while i &+ w <= n {
       // Bring the next chunk's line in while this one computes (its max pass then hits cache).
       softmaxkernels_prefetch(UnsafeRawPointer(x + i) + chunkBytes)
-      store(exp(load(x + i) - mv), to: y + i)
+      store(exp(read(x + i) - mv), to: y + i)
       i &+= w
     }
     if i < n {
-      store(exp(load(x + i, count: n &- i, padding: -.infinity) - mv), to: y + i, count: n &- i)
+      store(exp(read(x + i, count: n &- i, padding: -.infinity) - mv), to: y + i, count: n &- i)
     }
   }
 
   /// y_j = x_j * c (x and y may be the same row).
   @inlinable @inline(__always)
   package static func scale(
-    _ x: UnsafePointer<Scalar>, by c: Scalar, count n: Int, to y: UnsafeMutablePointer<Scalar>
+    _ x: UnsafePointer<Storage>, by c: Scalar, count n: Int, to y: UnsafeMutablePointer<Storage>
   ) {
     let w = width
     let cv = Vector(repeating: c)
     var i = 0
     while i &+ 2 &* w <= n {
-      let v0 = load(x + i) * cv
-      let v1 = load(x + (i &+ w)) * cv
-      store(v0, to: y + i)
-      store(v1, to: y + (i &+ w))
+      let v0 = read(x + i) * cv
+      let v1 = read(x + (i &+ w)) * cv
+      write(v0, to: y + i)
+      write(v1, to: y + (i &+ w))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      store(load(x + i) * cv, to: y + i)
+      write(read(x + i) * cv, to: y + i)
       i &+= w
     }
-    if i < n { store(load(x + i, count: n &- i, padding: 0) * cv, to: y + i, count: n &- i) }
+    if i < n { write(read(x + i, count: n &- i, padding: 0) * cv, to: y + i, count: n &- i) }
   }
 
   /// y_j = (x_j - a) - b (x and y may be the same row). Written as two subtractions so that
   /// x_j = a gives exactly -b.
   @inlinable @inline(__always)
   package static func shift(
-    _ x: UnsafePointer<Scalar>, minus a: Scalar, minus b: Scalar, count n: Int,
-    to y: UnsafeMutablePointer<Scalar>
+    _ x: UnsafePointer<Storage>, minus a: Scalar, minus b: Scalar, count n: Int,
+    to y: UnsafeMutablePointer<Storage>
   ) {
     let w = width
     let av = Vector(repeating: a), bv = Vector(repeating: b)
     var i = 0
     while i &+ 2 &* w <= n {
-      let v0 = (load(x + i) - av) - bv
-      let v1 = (load(x + (i &+ w)) - av) - bv
-      store(v0, to: y + i)
-      store(v1, to: y + (i &+ w))
+      let v0 = (read(x + i) - av) - bv
+      let v1 = (read(x + (i &+ w)) - av) - bv
+      write(v0, to: y + i)
+      write(v1, to: y + (i &+ w))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      store((load(x + i) - av) - bv, to: y + i)
+      write((read(x + i) - av) - bv, to: y + i)
       i &+= w
     }
-    if i < n { store((load(x + i, count: n &- i, padding: 0) - av) - bv, to: y + i, count: n &- i) }
+    if i < n { write((read(x + i, count: n &- i, padding: 0) - av) - bv, to: y + i, count: n &- i) }
   }
 
   /// y_j = v for every j.
   @inlinable @inline(__always)
-  package static func fill(_ y: UnsafeMutablePointer<Scalar>, count n: Int, with v: Scalar) {
-    y.update(repeating: v, count: n)
+  package static func fill(_ y: UnsafeMutablePointer<Storage>, count n: Int, with v: Scalar) {
+    y.update(repeating: narrow(v), count: n)
+  }
+
+  /// The value pass A keeps for x_j in a chunk of max m (the softmax numerator, chunk-local
+  /// scale): exactly what `expSumMinusOne` adds and stores, `grouped` when |m| >= 4. Pass B of a
+  /// row in 16-bit storage recomputes it instead of storing it (`numeratorsScaled`).
+  @inlinable @inline(__always)
+  package static func numerator(_ xv: Vector, _ mv: Vector, grouped: Bool) -> Vector {
+    grouped ? expOneStepReduced(xv - mv) : expOfDifference(xv, mv)
+  }
+
+  /// y_j = factor(numerator(x_j)) for `n` elements (x and y may be the same row): pass B of a
+  /// row whose numerators were not kept, with the same bits as scaling kept ones.
+  @inlinable @inline(__always)
+  package static func numeratorsScaled(
+    _ x: UnsafePointer<Storage>, count n: Int, minus m: Scalar, by factor: (Vector) -> Vector,
+    to y: UnsafeMutablePointer<Storage>
+  ) {
+    let w = width
+    let mv = Vector(repeating: m)
+    let grouped = abs(m) >= 4
+    var i = 0
+    while i &+ w <= n {
+      write(factor(numerator(read(x + i), mv, grouped: grouped)), to: y + i)
+      i &+= w
+    }
+    if i < n {
+      write(factor(numerator(read(x + i, count: n &- i, padding: -.infinity), mv, grouped: grouped)), to: y + i, count: n &- i)
+    }
   }
 }

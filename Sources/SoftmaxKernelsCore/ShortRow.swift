@@ -23,15 +23,15 @@ extension VectorMath {
   /// Loads a row of `n` elements (`isShortRow(n)`) into four vectors (past the end: -inf) and
   /// returns them with the row max.
   @inlinable @inline(__always)
-  package static func shortRowMax(_ p: UnsafePointer<Scalar>, count n: Int) -> (x: Quad<Vector>, max: Scalar) {
+  package static func shortRowMax(_ p: UnsafePointer<Storage>, count n: Int) -> (x: Quad<Vector>, max: Scalar) {
     let w = width
     let full = n / w, ragged = n % w != 0
     let none = Vector(repeating: -.infinity)
     // Vector k starts at k * w, except a ragged last one, which starts at n - w.
     @inline(__always) func part(_ k: Int) -> Vector {
-      if full == 0 { return k == 0 ? load(p, count: n, padding: -.infinity) : none }
-      if k < full { return load(p + k &* w) }
-      if k == full && ragged { return load(p + (n &- w)) }
+      if full == 0 { return k == 0 ? read(p, count: n, padding: -.infinity) : none }
+      if k < full { return read(p + k &* w) }
+      if k == full && ragged { return read(p + (n &- w)) }
       return none
     }
     let x = (part(0), part(1), part(2), part(3))
@@ -68,17 +68,17 @@ extension VectorMath {
   /// the row's end, rewriting earlier elements with the same values).
   @inlinable @inline(__always)
   package static func storeShort(
-    _ v: (Vector, Vector, Vector, Vector), to y: UnsafeMutablePointer<Scalar>, count n: Int
+    _ v: (Vector, Vector, Vector, Vector), to y: UnsafeMutablePointer<Storage>, count n: Int
   ) {
     let w = width
     let full = n / w, ragged = n % w != 0
     @inline(__always) func put(_ u: Vector, _ k: Int) {
       if full == 0 {
-        if k == 0 { store(u, to: y, count: n) }
+        if k == 0 { write(u, to: y, count: n) }
       } else if k < full {
-        store(u, to: y + k &* w)
+        write(u, to: y + k &* w)
       } else if k == full && ragged {
-        store(u, to: y + (n &- w))
+        write(u, to: y + (n &- w))
       }
     }
     put(v.0, 0); put(v.1, 1); put(v.2, 2); put(v.3, 3)

@@ -1,13 +1,13 @@
 extension VectorMath {
   /// Row-wise softmax: y_j = exp(x_j - m) / sum_k exp(x_k - m), m = max_k x_k.
   ///
-  /// Pass A (`rowStatistics`) reads the row once, leaving exp(x_j - m_c) in `y` chunk by chunk;
-  /// pass B scales each chunk by exp(m_c - m) / sum (1/sum for the chunk holding the max,
+  /// Pass A (`rowStatistics`) reads the row once, leaving exp(x_j - m_c) in `y` chunk by chunk
+  /// (rows in 16-bit storage: pass B recomputes them from `x` instead); pass B scales each chunk by exp(m_c - m) / sum (1/sum for the chunk holding the max,
   /// so rows of up to one chunk are plain max / exp-sum / scale). Rows of fewer than 8 vectors
   /// go `width` at a time (`RowBlock`). `x` and `y` may be the same memory (in place). Rows with
   /// a +inf, a NaN or only -inf follow `NonFiniteRow`.
   @inlinable
-  package static func softmaxRows(_ x: StridedRows<Scalar>, to y: MutableStridedRows<Scalar>) {
+  package static func softmaxRows(_ x: StridedRows<Storage>, to y: MutableStridedRows<Storage>) {
     let n = x.cols
     guard n > 0 else { return }
     withUnsafeTemporaryAllocation(of: Scalar.self, capacity: chunks(in: n)) { chunkMax in
@@ -20,10 +20,10 @@ extension VectorMath {
 
   @inlinable @inline(__always)
   static func softmaxRow(
-    _ x: UnsafePointer<Scalar>, count n: Int, to y: UnsafeMutablePointer<Scalar>,
+    _ x: UnsafePointer<Storage>, count n: Int, to y: UnsafeMutablePointer<Storage>,
     chunkMax: UnsafeMutablePointer<Scalar>
   ) {
-    switch rowStatistics(x, count: n, numeratorsTo: y, chunkMax: chunkMax) {
+    switch rowStatistics(x, count: n, numeratorsTo: storesScalars ? scalars(y) : nil, chunkMax: chunkMax) {
     case .nonFinite(let from, let excessIsNaN):
       // Entries before `from` have no +inf (so their outputs are 0) but may have been
       // overwritten in place; x[from...] is untouched.
@@ -36,7 +36,10 @@ extension VectorMath {
       }
     case .finite(let state):
       let m = state.max
-      if m == -.infinity { return }  // fully masked: pass A wrote zeros
+      if m == -.infinity {  // fully masked: pass A wrote zeros if it kept numerators
+        if !storesScalars { fill(y, count: n, with: 0) }
+        return
+      }
       if state.excess.isNaN {
         fill(y, count: n, with: .nan)
         return
@@ -51,7 +54,14 @@ extension VectorMath {
         let mc = chunkMax[c]
         if mc != -.infinity {
           let factor = mc == m ? inverse : sum.dividing(expOfDifference(mc, m))
-          scale(y + start, by: factor, count: len, to: y + start)
+          if storesScalars {
+            scale(y + start, by: factor, count: len, to: y + start)
+          } else {
+            let fv = Vector(repeating: factor)
+            numeratorsScaled(x + start, count: len, minus: mc, by: { $0 * fv }, to: y + start)
+          }
+        } else if !storesScalars {
+          fill(y + start, count: len, with: 0)
         }
         start &+= len
         c &+= 1

@@ -5,46 +5,46 @@
 extension VectorMath {
   /// sum_j a_j b_j over `n` elements, compensated.
   @inlinable @inline(__always)
-  package static func dot(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func dot(_ a: UnsafePointer<Storage>, _ b: UnsafePointer<Storage>, count n: Int) -> Scalar {
     let w = width
     var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
     var i = 0
     while i &+ 2 &* w <= n {
-      s0.add(load(a + i) * load(b + i))
-      s1.add(load(a + (i &+ w)) * load(b + (i &+ w)))
+      s0.add(read(a + i) * read(b + i))
+      s1.add(read(a + (i &+ w)) * read(b + (i &+ w)))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      s0.add(load(a + i) * load(b + i))
+      s0.add(read(a + i) * read(b + i))
       i &+= w
     }
-    if i < n { s1.add(load(a + i, count: n &- i, padding: 0) * load(b + i, count: n &- i, padding: 0)) }
+    if i < n { s1.add(read(a + i, count: n &- i, padding: 0) * read(b + i, count: n &- i, padding: 0)) }
     return s0.total(merging: s1, using: Self.self)
   }
 
   /// sum_j a_j over `n` elements, compensated.
   @inlinable @inline(__always)
-  package static func sum(_ a: UnsafePointer<Scalar>, count n: Int) -> Scalar {
+  package static func sum(_ a: UnsafePointer<Storage>, count n: Int) -> Scalar {
     let w = width
     var s0 = CompensatedSum<Vector>(), s1 = CompensatedSum<Vector>()
     var i = 0
     while i &+ 2 &* w <= n {
-      s0.add(load(a + i))
-      s1.add(load(a + (i &+ w)))
+      s0.add(read(a + i))
+      s1.add(read(a + (i &+ w)))
       i &+= 2 &* w
     }
     if i &+ w <= n {
-      s0.add(load(a + i))
+      s0.add(read(a + i))
       i &+= w
     }
-    if i < n { s1.add(load(a + i, count: n &- i, padding: 0)) }
+    if i < n { s1.add(read(a + i, count: n &- i, padding: 0)) }
     return s0.total(merging: s1, using: Self.self)
   }
 
   /// Softmax backward: dx_j = y_j (dy_j - s), s = sum_k dy_k y_k. `dx` may be `dy` or `y`.
   @inlinable
   package static func softmaxBackwardRows(
-    _ y: StridedRows<Scalar>, _ dy: StridedRows<Scalar>, to dx: MutableStridedRows<Scalar>
+    _ y: StridedRows<Storage>, _ dy: StridedRows<Storage>, to dx: MutableStridedRows<Storage>
   ) {
     let n = y.cols, w = width
     guard n > 0 else { return }
@@ -60,12 +60,12 @@ extension VectorMath {
       let sv = Vector(repeating: dot(dyr, yr, count: n))
       var i = 0
       while i &+ w <= n {
-        store(load(yr + i) * (load(dyr + i) - sv), to: dxr + i)
+        write(read(yr + i) * (read(dyr + i) - sv), to: dxr + i)
         i &+= w
       }
       if i < n {
-        let v = load(yr + i, count: n &- i, padding: 0) * (load(dyr + i, count: n &- i, padding: 0) - sv)
-        store(v, to: dxr + i, count: n &- i)
+        let v = read(yr + i, count: n &- i, padding: 0) * (read(dyr + i, count: n &- i, padding: 0) - sv)
+        write(v, to: dxr + i, count: n &- i)
       }
     }
   }
@@ -81,12 +81,12 @@ extension VectorMath {
   /// docs/performance.md).
   @inlinable @inline(__always)
   package static func softmaxBackwardRowBlock(
-    _ y: UnsafePointer<Scalar>, _ ys: Int, _ dy: UnsafePointer<Scalar>, _ dys: Int, count n: Int, lanes: Int,
-    to dx: UnsafeMutablePointer<Scalar>, _ dxs: Int, columns c: UnsafeMutablePointer<Vector>
+    _ y: UnsafePointer<Storage>, _ ys: Int, _ dy: UnsafePointer<Storage>, _ dys: Int, count n: Int, lanes: Int,
+    to dx: UnsafeMutablePointer<Storage>, _ dxs: Int, columns c: UnsafeMutablePointer<Vector>
   ) {
     var s = CompensatedSum<Vector>()
     for j in 0..<n {
-      let yv = loadColumn(y + j, stride: ys, lanes: lanes), dv = loadColumn(dy + j, stride: dys, lanes: lanes)
+      let yv = readColumn(y + j, stride: ys, lanes: lanes), dv = readColumn(dy + j, stride: dys, lanes: lanes)
       c[j] = yv
       c[n &+ j] = dv
       s.add(dv * yv)
@@ -98,7 +98,7 @@ extension VectorMath {
   /// Log-softmax backward: dx_j = dy_j - exp(y_j) s, s = sum_k dy_k. `dx` may be `dy` or `y`.
   @inlinable
   package static func logSoftmaxBackwardRows(
-    _ y: StridedRows<Scalar>, _ dy: StridedRows<Scalar>, to dx: MutableStridedRows<Scalar>
+    _ y: StridedRows<Storage>, _ dy: StridedRows<Storage>, to dx: MutableStridedRows<Storage>
   ) {
     let n = y.cols, w = width
     guard n > 0 else { return }
@@ -107,17 +107,17 @@ extension VectorMath {
     // the plain product is used. Above it (rare: upstream gradients summing past 8.4e6 in Float)
     // `expTimes` scales such lanes into the normal range.
     let large = Scalar(sign: .plus, exponent: Scalar.Exponent(Scalar.significandBitCount), significand: 1)
-    @inline(__always) func row(_ yr: UnsafePointer<Scalar>, _ dyr: UnsafePointer<Scalar>, _ dxr: UnsafeMutablePointer<Scalar>,
+    @inline(__always) func row(_ yr: UnsafePointer<Storage>, _ dyr: UnsafePointer<Storage>, _ dxr: UnsafeMutablePointer<Storage>,
                                _ sv: Vector, checked: Bool) {
       @inline(__always) func product(_ v: Vector) -> Vector { checked ? expTimes(v, sv) : exp(v) * sv }
       var i = 0
       while i &+ w <= n {
-        store(load(dyr + i) - product(load(yr + i)), to: dxr + i)
+        write(read(dyr + i) - product(read(yr + i)), to: dxr + i)
         i &+= w
       }
       if i < n {
-        let v = load(dyr + i, count: n &- i, padding: 0) - product(load(yr + i, count: n &- i, padding: -.infinity))
-        store(v, to: dxr + i, count: n &- i)
+        let v = read(dyr + i, count: n &- i, padding: 0) - product(read(yr + i, count: n &- i, padding: -.infinity))
+        write(v, to: dxr + i, count: n &- i)
       }
     }
     for r in 0..<y.rows {

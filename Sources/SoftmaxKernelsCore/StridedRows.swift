@@ -1,14 +1,14 @@
 /// A read-only row-major matrix view: `rows x cols` elements, row `r` starting at
 /// `base + r * stride`. Built by the public API after validation; the kernels trust it.
 @frozen
-@usableFromInline package struct StridedRows<Scalar> {
-  @usableFromInline package let base: UnsafePointer<Scalar>
+@usableFromInline package struct StridedRows<Element> {
+  @usableFromInline package let base: UnsafePointer<Element>
   @usableFromInline package let rows: Int
   @usableFromInline package let cols: Int
   @usableFromInline package let stride: Int
 
   @inlinable
-  package init(base: UnsafePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
+  package init(base: UnsafePointer<Element>, rows: Int, cols: Int, stride: Int) {
     self.base = base
     self.rows = rows
     self.cols = cols
@@ -17,7 +17,7 @@
 
   /// The first element of row `r`.
   @inlinable @inline(__always)
-  package func row(_ r: Int) -> UnsafePointer<Scalar> { base + r &* stride }
+  package func row(_ r: Int) -> UnsafePointer<Element> { base + r &* stride }
 
   /// Rows `first ..< first + count` as a view of their own.
   @inlinable
@@ -28,14 +28,14 @@
 
 /// A writable row-major matrix view, as `StridedRows`.
 @frozen
-@usableFromInline package struct MutableStridedRows<Scalar> {
-  @usableFromInline package let base: UnsafeMutablePointer<Scalar>
+@usableFromInline package struct MutableStridedRows<Element> {
+  @usableFromInline package let base: UnsafeMutablePointer<Element>
   @usableFromInline package let rows: Int
   @usableFromInline package let cols: Int
   @usableFromInline package let stride: Int
 
   @inlinable
-  package init(base: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, stride: Int) {
+  package init(base: UnsafeMutablePointer<Element>, rows: Int, cols: Int, stride: Int) {
     self.base = base
     self.rows = rows
     self.cols = cols
@@ -44,7 +44,7 @@
 
   /// The first element of row `r`.
   @inlinable @inline(__always)
-  package func row(_ r: Int) -> UnsafeMutablePointer<Scalar> { base + r &* stride }
+  package func row(_ r: Int) -> UnsafeMutablePointer<Element> { base + r &* stride }
 
   /// Rows `first ..< first + count` as a view of their own.
   @inlinable
@@ -54,13 +54,30 @@
 
   /// Calls `body(self as read-only, self)`: the in-place form of an out-of-place kernel.
   @inlinable
-  package func withReadOnly(_ body: (StridedRows<Scalar>, MutableStridedRows<Scalar>) -> Void) {
+  package func withReadOnly(_ body: (StridedRows<Element>, MutableStridedRows<Element>) -> Void) {
     body(readOnly, self)
   }
 
   /// The same memory, read-only (for in-place calls).
   @inlinable
-  package var readOnly: StridedRows<Scalar> {
+  package var readOnly: StridedRows<Element> {
     StridedRows(base: UnsafePointer(base), rows: rows, cols: cols, stride: stride)
+  }
+}
+
+extension StridedRows {
+  /// The same rows as elements of another type with the same layout (`KernelTable.reinterpreted`).
+  @inlinable @inline(__always)
+  package func reinterpreted<Other>() -> StridedRows<Other> {
+    StridedRows<Other>(base: UnsafeRawPointer(base).assumingMemoryBound(to: Other.self), rows: rows, cols: cols, stride: stride)
+  }
+}
+
+extension MutableStridedRows {
+  /// The same rows as elements of another type with the same layout (`KernelTable.reinterpreted`).
+  @inlinable @inline(__always)
+  package func reinterpreted<Other>() -> MutableStridedRows<Other> {
+    MutableStridedRows<Other>(
+      base: UnsafeMutableRawPointer(base).assumingMemoryBound(to: Other.self), rows: rows, cols: cols, stride: stride)
   }
 }

@@ -10,6 +10,26 @@
   associatedtype Scalar: BinaryFloatingPoint & SIMDScalar & SendableMetatype
   /// The register-sized vector of `Scalar`, e.g. `SIMD8<Float>` for AVX2.
   associatedtype Vector: SIMD where Vector.Scalar == Scalar
+  /// The element type of the rows in memory (logits, targets, outputs, gradients): `Scalar`
+  /// itself, or a 16-bit storage format whose elements are widened to `Scalar` when read and
+  /// rounded once when written (`HalfStorage`). Weights, losses, partials and scratch stay
+  /// `Scalar`.
+  associatedtype Storage = Scalar
+
+  /// A full vector of stored elements from `p`, widened (no alignment needed).
+  static func read(_ p: UnsafePointer<Storage>) -> Vector
+  /// The first `count` (< width) stored elements from `p`, widened, the other lanes `padding`;
+  /// reads nothing past `p + count`.
+  static func read(_ p: UnsafePointer<Storage>, count: Int, padding: Scalar) -> Vector
+  /// Stores `v` at `p`, each lane rounded once to `Storage`.
+  static func write(_ v: Vector, to p: UnsafeMutablePointer<Storage>)
+  /// Stores the first `count` (< width) lanes of `v` at `p`, rounded once; memory past them is
+  /// not touched.
+  static func write(_ v: Vector, to p: UnsafeMutablePointer<Storage>, count: Int)
+  /// One stored element as `Scalar` (exact).
+  static func widen(_ s: Storage) -> Scalar
+  /// `x` rounded once to `Storage` (to nearest, ties to even).
+  static func narrow(_ x: Scalar) -> Storage
 
   /// e^x per lane, `exp(-inf) = 0`, NaN stays NaN. The kernels call it on x <= 0 only (x - max,
   /// -|x|); a backend may restrict it to that domain, as the fast mode's `fastExp` does.

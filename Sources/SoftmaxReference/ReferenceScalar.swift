@@ -3,7 +3,9 @@ public import SoftmaxKernels
 /// A kernel scalar with a reference implementation and a wider-precision oracle type:
 /// `Float` (oracle in `Double`) and `Double` (oracle in `Float80` on x86-64, in ``DoubleDouble``
 /// on every other architecture and in the portable configuration, `SOFTMAXKERNELS_PORTABLE=1`).
-public protocol ReferenceScalar: SoftmaxScalar, ElementaryScalar {
+/// The 16-bit storage types have none of their own: their reference is the `Float` kernel's
+/// result rounded once (their arithmetic is `Float`'s).
+public protocol ReferenceScalar: SoftmaxScalar, ElementaryScalar where Arithmetic == Self {
   /// The oracle's precision.
   associatedtype Wide: ElementaryScalar
 }

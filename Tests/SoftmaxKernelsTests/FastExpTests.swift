@@ -162,7 +162,7 @@ struct AVX512BackendTests {
   /// The AVX-512 fast exp applies 2^n with `vscalefp` instead of building it from bits: it must
   /// give the same bits as the AVX2 backend's `fastExpAnyArgument` (and 0, +inf, NaN alike).
   func checkSameBits<T: SoftmaxScalar & BinaryFloatingPoint>(
-    _ xs: [T], _ avx512: KernelTable<T>, _ avx2: KernelTable<T>
+    _ xs: [T], _ avx512: KernelTable<T, T>, _ avx2: KernelTable<T, T>
   ) {
     var a = [T](repeating: 0, count: xs.count), b = a
     xs.withUnsafeBufferPointer { x in

@@ -57,6 +57,7 @@ struct FormTests {
   func softmaxFamily(mode: KernelOptions.Mode) throws {
     try checkRowwise(Float.self, mode: mode)
     try checkRowwise(Double.self, mode: mode)
+    try checkRowwise(Float16.self, mode: mode)
   }
 
   func checkRowwise<T: SoftmaxScalar>(_: T.Type, mode: KernelOptions.Mode) throws {
@@ -110,11 +111,11 @@ struct FormTests {
       vector: { (a) throws(SoftmaxError) in try logSoftmax(a, options: options) })
 
     // logsumexp: one value per row.
-    var lse = [T](repeating: 0, count: rows)
+    var lse = [T.Arithmetic](repeating: 0, count: rows)
     try x.withUnsafeBufferPointer { xb in
       try lse.withUnsafeMutableBufferPointer { try logSumExp(xb, rows: rows, cols: cols, stride: stride, output: $0, options: options) }
     }
-    var lseSpan = [T](repeating: 0, count: rows)
+    var lseSpan = [T.Arithmetic](repeating: 0, count: rows)
     try withSpan(&lseSpan) { (s) throws(SoftmaxError) in try logSumExp(x.span, rows: rows, cols: cols, stride: stride, output: &s, options: options) }
     #expect(identicalArrays(lseSpan, lse), "logSumExp Span form")
     #expect(identicalArrays(try logSumExp(packed(x), cols: cols, options: options), lse), "logSumExp array form")
@@ -122,11 +123,11 @@ struct FormTests {
     #expect(try logSumExp([T](), options: options) == -.infinity)
 
     // logsumexp states.
-    var states = [LogSumExpState<T>](repeating: .empty, count: rows)
+    var states = [LogSumExpState<T.Arithmetic>](repeating: .empty, count: rows)
     try x.withUnsafeBufferPointer { xb in
       try states.withUnsafeMutableBufferPointer { try logSumExpStates(xb, rows: rows, cols: cols, stride: stride, states: $0, options: options) }
     }
-    var statesSpan = [LogSumExpState<T>](repeating: .empty, count: rows)
+    var statesSpan = [LogSumExpState<T.Arithmetic>](repeating: .empty, count: rows)
     do {
       var s = statesSpan.mutableSpan
       try logSumExpStates(x.span, rows: rows, cols: cols, stride: stride, states: &s, options: options)
@@ -148,6 +149,7 @@ struct FormTests {
   @Test func backwardPasses() throws {
     try checkBackward(Float.self)
     try checkBackward(Double.self)
+    try checkBackward(Float16.self)
   }
 
   func checkBackward<T: SoftmaxScalar>(_: T.Type) throws {
@@ -219,6 +221,7 @@ struct FormTests {
   func crossEntropyForms(mode: KernelOptions.Mode) throws {
     try checkCrossEntropy(Float.self, mode: mode)
     try checkCrossEntropy(Double.self, mode: mode)
+    try checkCrossEntropy(Float16.self, mode: mode)
   }
 
   /// Labels and targets: forward with and without losses, fused gradient into a buffer and in
@@ -231,7 +234,7 @@ struct FormTests {
     for r in 0..<rows { for j in 0..<cols { targets[r * stride + j] = T(1) / T(cols) } }
 
     // The pointer forms with Int32 labels: the results everything else must reproduce.
-    var lossesRef = [T](repeating: 0, count: rows), gradientRef = stridedOutput(T.self)
+    var lossesRef = [T.Arithmetic](repeating: 0, count: rows), gradientRef = stridedOutput(T.self)
     let lossRef = try x.withUnsafeBufferPointer { xb in
       try labels32.withUnsafeBufferPointer { lb in
         try lossesRef.withUnsafeMutableBufferPointer { ob in
@@ -250,8 +253,8 @@ struct FormTests {
     #expect(gapUntouched(gradientRef))
 
     // Every label type, pointer forms.
-    func pointerForms<L: ClassLabel>(_ labels: [L]) throws -> (T, [T], [T], [T], T) {
-      var losses = [T](repeating: 0, count: rows), g = stridedOutput(T.self), inPlace = x
+    func pointerForms<L: ClassLabel>(_ labels: [L]) throws -> (T.Arithmetic, [T.Arithmetic], [T], [T], T.Arithmetic) {
+      var losses = [T.Arithmetic](repeating: 0, count: rows), g = stridedOutput(T.self), inPlace = x
       let loss = try x.withUnsafeBufferPointer { xb in
         try labels.withUnsafeBufferPointer { lb in
           try losses.withUnsafeMutableBufferPointer { ob in
@@ -266,7 +269,7 @@ struct FormTests {
           }
         }
       }
-      var lossesInPlace = [T](repeating: 0, count: rows)
+      var lossesInPlace = [T.Arithmetic](repeating: 0, count: rows)
       let lossInPlace = try labels.withUnsafeBufferPointer { lb in
         try lossesInPlace.withUnsafeMutableBufferPointer { ob in
           try inPlace.withUnsafeMutableBufferPointer { xb in
@@ -286,7 +289,7 @@ struct FormTests {
     // Span forms (Int64 labels): forward, forward + losses, gradient, gradient + losses, in place,
     // in place + losses.
     #expect(identicalArrays([try crossEntropy(x.span, rows: rows, cols: cols, stride: stride, labels: labels64.span, options: options)], [lossRef]))
-    var spanLosses = [T](repeating: 0, count: rows)
+    var spanLosses = [T.Arithmetic](repeating: 0, count: rows)
     let spanLoss = try withSpan(&spanLosses) { (o) throws(SoftmaxError) in
       try crossEntropy(x.span, rows: rows, cols: cols, stride: stride, labels: labels64.span, losses: &o, options: options)
     }
@@ -296,7 +299,7 @@ struct FormTests {
       try crossEntropyWithGradient(x.span, rows: rows, cols: cols, stride: stride, labels: labels32.span, gradient: &g, gradientStride: stride, options: options)
     }
     #expect(identicalArrays([spanGradLoss], [lossRef]) && identicalArrays(spanGradient, gradientRef), "Span gradient")
-    var spanGradient2 = stridedOutput(T.self), spanLosses2 = [T](repeating: 0, count: rows)
+    var spanGradient2 = stridedOutput(T.self), spanLosses2 = [T.Arithmetic](repeating: 0, count: rows)
     _ = try withSpan(&spanGradient2) { (g) throws(SoftmaxError) in
       try withSpan(&spanLosses2) { (o) throws(SoftmaxError) in
         try crossEntropyWithGradient(x.span, rows: rows, cols: cols, stride: stride, labels: labelsInt.span, gradient: &g, gradientStride: stride, losses: &o, options: options)
@@ -308,7 +311,7 @@ struct FormTests {
       try crossEntropyWithGradient(inPlace: &s, rows: rows, cols: cols, stride: stride, labels: labels64.span, options: options)
     }
     #expect(identicalArrays([spanInPlaceLoss], [lossRef]) && identicalArrays(packed(spanInPlace), packed(gradientRef)), "Span in place")
-    var spanInPlace2 = x, spanLosses3 = [T](repeating: 0, count: rows)
+    var spanInPlace2 = x, spanLosses3 = [T.Arithmetic](repeating: 0, count: rows)
     _ = try withSpan(&spanInPlace2) { (s) throws(SoftmaxError) in
       try withSpan(&spanLosses3) { (o) throws(SoftmaxError) in
         try crossEntropyWithGradient(inPlace: &s, rows: rows, cols: cols, stride: stride, labels: labels32.span, losses: &o, options: options)
@@ -324,7 +327,7 @@ struct FormTests {
     #expect(identicalArrays([arrayLoss], [lossRef]) && identicalArrays(arrayInPlace, packed(gradientRef)), "array in place")
 
     // Probability targets: the same forms.
-    var tLossesRef = [T](repeating: 0, count: rows), tGradientRef = stridedOutput(T.self)
+    var tLossesRef = [T.Arithmetic](repeating: 0, count: rows), tGradientRef = stridedOutput(T.self)
     let tLossRef = try x.withUnsafeBufferPointer { xb in
       try targets.withUnsafeBufferPointer { tb in
         try tGradientRef.withUnsafeMutableBufferPointer { gb in
@@ -346,7 +349,7 @@ struct FormTests {
     }
     #expect(identicalArrays([tPointerInPlaceLoss], [tLossRef]) && identicalArrays(packed(tPointerInPlace), packed(tGradientRef)), "targets pointer in place")
     #expect(identicalArrays([try crossEntropy(x.span, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, options: options)], [tLossRef]), "targets Span forward")
-    var tSpanLosses = [T](repeating: 0, count: rows)
+    var tSpanLosses = [T.Arithmetic](repeating: 0, count: rows)
     _ = try withSpan(&tSpanLosses) { (o) throws(SoftmaxError) in
       try crossEntropy(x.span, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, losses: &o, options: options)
     }
@@ -356,7 +359,7 @@ struct FormTests {
       try crossEntropyWithGradient(x.span, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, gradient: &g, gradientStride: stride, options: options)
     }
     #expect(identicalArrays(tSpanGradient, tGradientRef), "targets Span gradient")
-    var tSpanGradient2 = stridedOutput(T.self), tSpanLosses2 = [T](repeating: 0, count: rows)
+    var tSpanGradient2 = stridedOutput(T.self), tSpanLosses2 = [T.Arithmetic](repeating: 0, count: rows)
     _ = try withSpan(&tSpanGradient2) { (g) throws(SoftmaxError) in
       try withSpan(&tSpanLosses2) { (o) throws(SoftmaxError) in
         try crossEntropyWithGradient(x.span, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, gradient: &g, gradientStride: stride, losses: &o, options: options)
@@ -368,7 +371,7 @@ struct FormTests {
       try crossEntropyWithGradient(inPlace: &s, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, options: options)
     }
     #expect(identicalArrays(packed(tSpanInPlace), packed(tGradientRef)), "targets Span in place")
-    var tSpanInPlace2 = x, tSpanLosses3 = [T](repeating: 0, count: rows)
+    var tSpanInPlace2 = x, tSpanLosses3 = [T.Arithmetic](repeating: 0, count: rows)
     _ = try withSpan(&tSpanInPlace2) { (s) throws(SoftmaxError) in
       try withSpan(&tSpanLosses3) { (o) throws(SoftmaxError) in
         try crossEntropyWithGradient(inPlace: &s, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, losses: &o, options: options)
@@ -386,6 +389,7 @@ struct FormTests {
   @Test func shardForms() throws {
     try checkShards(Float.self)
     try checkShards(Double.self)
+    try checkShards(Float16.self)
   }
 
   /// The shard forms on a vocabulary of `cols` classes split in two shards, against the
@@ -403,11 +407,11 @@ struct FormTests {
     let right = (0..<rows).flatMap { x[($0 * cols + split)..<($0 * cols + cols)] }
     let states = zip(try logSumExpStates(left, cols: split), try logSumExpStates(right, cols: cols - split)).map { $0.merged(with: $1) }
     let shards = [(left, 0, split), (right, split, cols - split)]
-    var total = [T](repeating: 0, count: 6)
+    var total = [T.Arithmetic](repeating: 0, count: 6)
     var gradients = [[T]]()
     for (shard, offset, width) in shards {
       // Pointer: forward, separate gradient + losses, in place.
-      var losses = [T](repeating: 0, count: rows), g = [T](repeating: 0, count: shard.count), inPlace = shard
+      var losses = [T.Arithmetic](repeating: 0, count: rows), g = [T](repeating: 0, count: shard.count), inPlace = shard
       let forward = try shard.withUnsafeBufferPointer { xb in
         try labels.withUnsafeBufferPointer { lb in
           try states.withUnsafeBufferPointer { sb in
@@ -435,7 +439,7 @@ struct FormTests {
       }
       #expect(identicalArrays([withGradient, inPlaceLoss], [forward, forward]) && identicalArrays(inPlace, g), "pointer shard forms")
       // Span: forward, forward + losses, gradient, gradient + losses, in place, in place + losses.
-      var l1 = [T](repeating: 0, count: rows), g1 = [T](repeating: 0, count: shard.count), g2 = g1, l2 = l1, p1 = shard, p2 = shard, l3 = l1
+      var l1 = [T.Arithmetic](repeating: 0, count: rows), g1 = [T](repeating: 0, count: shard.count), g2 = g1, l2 = l1, p1 = shard, p2 = shard, l3 = l1
       let s0 = try crossEntropyShard(shard.span, rows: rows, cols: width, columnOffset: offset, totalCols: cols, labels: labels.span, states: states.span, options: options)
       let s1 = try withSpan(&l1) { (o) throws(SoftmaxError) in
         try crossEntropyShard(shard.span, rows: rows, cols: width, columnOffset: offset, totalCols: cols, labels: labels.span, states: states.span, losses: &o, options: options)
@@ -456,14 +460,14 @@ struct FormTests {
           try crossEntropyShardWithGradient(inPlace: &d, rows: rows, cols: width, columnOffset: offset, totalCols: cols, labels: labels.span, states: states.span, losses: &o, options: options)
         }
       }
-      #expect(identicalArrays([s0, s1, s2, s3, s4, s5], [T](repeating: forward, count: 6)), "Span shard losses")
+      #expect(identicalArrays([s0, s1, s2, s3, s4, s5], [T.Arithmetic](repeating: forward, count: 6)), "Span shard losses")
       #expect(identicalArrays(l1, losses) && identicalArrays(l2, losses) && identicalArrays(l3, losses), "Span shard per-row losses")
       #expect(identicalArrays(g1, g) && identicalArrays(g2, g) && identicalArrays(p1, g) && identicalArrays(p2, g), "Span shard gradients")
       for k in total.indices { total[k] += [s0, s1, s2, s3, s4, s5][k] }
       gradients.append(g)
     }
     // The shards add up to the unsharded loss and gradient (within rounding).
-    for t in total { #expect(abs(t - wholeLoss) <= 8 * T.ulpOfOne * abs(wholeLoss)) }
+    for t in total { #expect(abs(t - wholeLoss) <= 8 * T.Arithmetic.ulpOfOne * abs(wholeLoss)) }
     for r in 0..<rows {
       for j in 0..<cols {
         let g = j < split ? gradients[0][r * split + j] : gradients[1][r * (cols - split) + j - split]
@@ -477,6 +481,7 @@ struct FormTests {
   func binaryCrossEntropyForms(mode: KernelOptions.Mode) throws {
     try checkBinaryCrossEntropy(Float.self, mode: mode)
     try checkBinaryCrossEntropy(Double.self, mode: mode)
+    try checkBinaryCrossEntropy(Float16.self, mode: mode)
   }
 
   func checkBinaryCrossEntropy<T: SoftmaxScalar>(_: T.Type, mode: KernelOptions.Mode) throws {
@@ -484,9 +489,9 @@ struct FormTests {
     for i in x.indices where !x[i].isFinite && i % stride < cols { x[i] = -30 }
     var targets = stridedOutput(T.self)
     for r in 0..<rows { for j in 0..<cols { targets[r * stride + j] = T((r + j) % 3) / 2 } }
-    let posWeight = (0..<cols).map { T(1 + $0 % 4) / 2 }
+    let posWeight = (0..<cols).map { T.Arithmetic(1 + $0 % 4) / 2 }
     let options = BinaryCrossEntropyOptions<T>(posWeight: posWeight, reduction: .sum, kernel: KernelOptions(mode: mode))
-    var lossesRef = stridedOutput(T.self), gradientRef = stridedOutput(T.self)
+    var lossesRef = stridedOutput(T.Arithmetic.self), gradientRef = stridedOutput(T.self)
     let lossRef = try x.withUnsafeBufferPointer { xb in
       try targets.withUnsafeBufferPointer { tb in
         try gradientRef.withUnsafeMutableBufferPointer { gb in
@@ -498,7 +503,7 @@ struct FormTests {
     }
     #expect(gapUntouched(lossesRef) && gapUntouched(gradientRef))
     // Pointer forward, pointer in place.
-    var pLosses = stridedOutput(T.self)
+    var pLosses = stridedOutput(T.Arithmetic.self)
     let pLoss = try x.withUnsafeBufferPointer { xb in
       try targets.withUnsafeBufferPointer { tb in
         try pLosses.withUnsafeMutableBufferPointer { ob in
@@ -523,10 +528,10 @@ struct FormTests {
         try binaryCrossEntropyWithGradient(inPlace: xb, rows: rows, cols: cols, stride: stride, targets: tb, targetsStride: stride, options: threadedOptions)
       }
     }
-    #expect(identicalArrays(threaded, pInPlace) && abs(threadedLoss - lossRef) <= 4 * T.ulpOfOne * abs(lossRef), "BCE threads")
+    #expect(identicalArrays(threaded, pInPlace) && abs(threadedLoss - lossRef) <= 4 * T.Arithmetic.ulpOfOne * abs(lossRef), "BCE threads")
     // Span: forward, forward + losses, gradient, gradient + losses, in place, in place + losses.
     #expect(identicalArrays([try binaryCrossEntropy(x.span, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, options: options)], [lossRef]))
-    var l1 = stridedOutput(T.self), g1 = stridedOutput(T.self), g2 = g1, l2 = l1, p1 = x, p2 = x, l3 = l1
+    var l1 = stridedOutput(T.Arithmetic.self), g1 = stridedOutput(T.self), g2 = g1, l2 = l1, p1 = x, p2 = x, l3 = l1
     let s1 = try withSpan(&l1) { (o) throws(SoftmaxError) in
       try binaryCrossEntropy(x.span, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, losses: &o, lossesStride: stride, options: options)
     }
@@ -546,7 +551,7 @@ struct FormTests {
         try binaryCrossEntropyWithGradient(inPlace: &d, rows: rows, cols: cols, stride: stride, targets: targets.span, targetsStride: stride, losses: &o, lossesStride: stride, options: options)
       }
     }
-    #expect(identicalArrays([s1, s2, s3, s4, s5], [T](repeating: lossRef, count: 5)), "BCE Span losses")
+    #expect(identicalArrays([s1, s2, s3, s4, s5], [T.Arithmetic](repeating: lossRef, count: 5)), "BCE Span losses")
     #expect(identicalArrays(l1, lossesRef) && identicalArrays(l2, lossesRef) && identicalArrays(l3, lossesRef), "BCE Span elementwise losses")
     #expect(identicalArrays(g1, gradientRef) && identicalArrays(g2, gradientRef), "BCE Span gradients")
     #expect(identicalArrays(packed(p1), packed(gradientRef)) && identicalArrays(packed(p2), packed(gradientRef)), "BCE Span in place")

@@ -1,5 +1,6 @@
 import SoftmaxKernels
 import Testing
+import SoftmaxReference
 
 /// SPEC "Bad input": every public entry point that takes buffers rejects each bad argument with
 /// its typed error before writing anything. One table of calls, generic over the scalar type and
@@ -11,7 +12,7 @@ struct NoWriteTests {
 
   /// The buffers a call may touch: `a` logits / input / forward output y / in-place data, `b`
   /// output / gradient / gradInput, `c` targets / gradOutput, `losses` (4), `states` (4).
-  struct Buffers<T: SoftmaxScalar> {
+  struct Buffers<T: ReferenceScalar> {
     var a, b, c: UnsafeMutableBufferPointer<T>
     var losses: UnsafeMutableBufferPointer<T>
     var states: UnsafeMutableBufferPointer<LogSumExpState<T>>
@@ -20,7 +21,7 @@ struct NoWriteTests {
     var rstates: UnsafeBufferPointer<LogSumExpState<T>> { UnsafeBufferPointer(states) }
   }
 
-  struct BadCall<T: SoftmaxScalar> {
+  struct BadCall<T: ReferenceScalar> {
     let name: String
     let expected: SoftmaxError
     let run: (Buffers<T>) throws(SoftmaxError) -> Void
@@ -33,7 +34,7 @@ struct NoWriteTests {
   static let badLabels: [Int32] = [0, 5, 2]
 
   /// Every bad call, for `T`.
-  static func table<T: SoftmaxScalar>(_: T.Type) -> [BadCall<T>] {
+  static func table<T: ReferenceScalar>(_: T.Type) -> [BadCall<T>] {
     let (rows, cols) = (Self.rows, Self.cols)
     func o(classWeights: [T]? = nil, labelSmoothing: T = 0, zLoss: T = 0) -> CrossEntropyOptions<T> {
       var o = CrossEntropyOptions<T>()
@@ -178,7 +179,7 @@ struct NoWriteTests {
 
   /// Runs every call of `table(T.self)` on fresh buffers and checks its error and that no byte of
   /// any buffer changed. Errors are compared by description, so NaN values match.
-  static func run<T: SoftmaxScalar>(_: T.Type) {
+  static func run<T: ReferenceScalar>(_: T.Type) {
     for call in table(T.self) {
       var a = (0..<n).map { T($0) * 0.37 - 2 }, b = [T](repeating: .pi, count: n)
       var c = (0..<n).map { T($0 % 5) / 5 }, losses = [T](repeating: -.pi, count: 4)
