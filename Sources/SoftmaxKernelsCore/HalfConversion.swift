@@ -17,14 +17,33 @@
   static func narrow(_ x: Float) -> UInt16
 }
 
-/// Loads `V.scalarCount` 16-bit values at `p` as a UInt32 vector `U` with the same count.
+/// `h` with each lane zero-extended to 32 bits. A lane loop on concrete vector types, which the
+/// optimizer turns into one widening instruction (`vpmovzxwd`); the standard library's
+/// converting initializers are calls to its prespecialized code here.
+@inlinable @inline(__always)
+func zeroExtended<H: SIMD, U: SIMD>(_ h: H, as _: U.Type) -> U where H.Scalar == UInt16, U.Scalar == Int32 {
+  var u = U()
+  for k in 0..<H.scalarCount { u[k] = Int32(h[k]) }
+  return u
+}
+
+/// The low 16 bits of each lane of `u` (one narrowing instruction, as `zeroExtended`).
+@inlinable @inline(__always)
+func truncated<U: SIMD, H: SIMD>(_ u: U, as _: H.Type) -> H where H.Scalar == UInt16, U.Scalar == Int32 {
+  var h = H()
+  for k in 0..<U.scalarCount { h[k] = UInt16(truncatingIfNeeded: u[k]) }
+  return h
+}
+
+/// Loads `V.scalarCount` 16-bit values at `p`, zero-extended into the lanes of `V.MaskStorage`
+/// (32-bit integers for Float lanes).
 @inlinable @inline(__always)
 func loadWidened<V: SIMD>(_ p: UnsafePointer<UInt16>, lanesOf _: V.Type) -> V.MaskStorage {
   let raw = UnsafeRawPointer(p)
   switch V.scalarCount {
-  case 16: return unsafeBitCast(SIMD16<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD16<UInt16>.self)), to: V.MaskStorage.self)
-  case 8: return unsafeBitCast(SIMD8<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD8<UInt16>.self)), to: V.MaskStorage.self)
-  case 4: return unsafeBitCast(SIMD4<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD4<UInt16>.self)), to: V.MaskStorage.self)
+  case 16: return unsafeBitCast(zeroExtended(raw.loadUnaligned(as: SIMD16<UInt16>.self), as: SIMD16<Int32>.self), to: V.MaskStorage.self)
+  case 8: return unsafeBitCast(zeroExtended(raw.loadUnaligned(as: SIMD8<UInt16>.self), as: SIMD8<Int32>.self), to: V.MaskStorage.self)
+  case 4: return unsafeBitCast(zeroExtended(raw.loadUnaligned(as: SIMD4<UInt16>.self), as: SIMD4<Int32>.self), to: V.MaskStorage.self)
   default:
     var u = V.MaskStorage()
     for k in 0..<V.scalarCount { u[k] = V.MaskStorage.Scalar(truncatingIfNeeded: p[k]) }
@@ -37,9 +56,9 @@ func loadWidened<V: SIMD>(_ p: UnsafePointer<UInt16>, lanesOf _: V.Type) -> V.Ma
 func storeNarrowed<U: SIMD>(_ u: U, to p: UnsafeMutablePointer<UInt16>) where U.Scalar: FixedWidthInteger {
   let raw = UnsafeMutableRawPointer(p)
   switch U.scalarCount {
-  case 16: raw.storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: unsafeBitCast(u, to: SIMD16<Int32>.self)), as: SIMD16<UInt16>.self)
-  case 8: raw.storeBytes(of: SIMD8<UInt16>(truncatingIfNeeded: unsafeBitCast(u, to: SIMD8<Int32>.self)), as: SIMD8<UInt16>.self)
-  case 4: raw.storeBytes(of: SIMD4<UInt16>(truncatingIfNeeded: unsafeBitCast(u, to: SIMD4<Int32>.self)), as: SIMD4<UInt16>.self)
+  case 16: raw.storeBytes(of: truncated(unsafeBitCast(u, to: SIMD16<Int32>.self), as: SIMD16<UInt16>.self), as: SIMD16<UInt16>.self)
+  case 8: raw.storeBytes(of: truncated(unsafeBitCast(u, to: SIMD8<Int32>.self), as: SIMD8<UInt16>.self), as: SIMD8<UInt16>.self)
+  case 4: raw.storeBytes(of: truncated(unsafeBitCast(u, to: SIMD4<Int32>.self), as: SIMD4<UInt16>.self), as: SIMD4<UInt16>.self)
   default: for k in 0..<U.scalarCount { p[k] = UInt16(truncatingIfNeeded: u[k]) }
   }
 }
@@ -137,13 +156,30 @@ func storeNarrowed<U: SIMD>(_ u: U, to p: UnsafeMutablePointer<UInt16>) where U.
 /// (whose flags include them), FCVT on arm64.
 @available(macOS 11.0, iOS 14.0, watchOS 7.0, tvOS 14.0, *)
 @usableFromInline package enum Binary16Native: HalfConversion {
+  /// `h` widened lane by lane: one `vcvtph2ps` (F16C / AVX-512) or `fcvtl` (arm64); the
+  /// standard library's converting initializers are calls to its prespecialized code here.
+  @inlinable @inline(__always)
+  static func widened<H: SIMD, V: SIMD>(_ h: H, as _: V.Type) -> V where H.Scalar == Float16, V.Scalar == Float {
+    var v = V()
+    for k in 0..<H.scalarCount { v[k] = Float(h[k]) }
+    return v
+  }
+
+  /// `v` rounded lane by lane (one `vcvtps2ph` / `fcvtn`).
+  @inlinable @inline(__always)
+  static func narrowed<V: SIMD, H: SIMD>(_ v: V, as _: H.Type) -> H where H.Scalar == Float16, V.Scalar == Float {
+    var h = H()
+    for k in 0..<V.scalarCount { h[k] = Float16(v[k]) }
+    return h
+  }
+
   @inlinable @inline(__always)
   package static func widen<V: SIMD>(_ p: UnsafePointer<UInt16>, as _: V.Type) -> V where V.Scalar == Float {
     let raw = UnsafeRawPointer(p)
     switch V.scalarCount {
-    case 16: return unsafeBitCast(SIMD16<Float>(raw.loadUnaligned(as: SIMD16<Float16>.self)), to: V.self)
-    case 8: return unsafeBitCast(SIMD8<Float>(raw.loadUnaligned(as: SIMD8<Float16>.self)), to: V.self)
-    case 4: return unsafeBitCast(SIMD4<Float>(raw.loadUnaligned(as: SIMD4<Float16>.self)), to: V.self)
+    case 16: return widened(raw.loadUnaligned(as: SIMD16<Float16>.self), as: V.self)
+    case 8: return widened(raw.loadUnaligned(as: SIMD8<Float16>.self), as: V.self)
+    case 4: return widened(raw.loadUnaligned(as: SIMD4<Float16>.self), as: V.self)
     default:
       var v = V()
       for k in 0..<V.scalarCount { v[k] = widen(p[k]) }
@@ -155,9 +191,9 @@ func storeNarrowed<U: SIMD>(_ u: U, to p: UnsafeMutablePointer<UInt16>) where U.
   package static func narrow<V: SIMD>(_ v: V, to p: UnsafeMutablePointer<UInt16>) where V.Scalar == Float {
     let raw = UnsafeMutableRawPointer(p)
     switch V.scalarCount {
-    case 16: raw.storeBytes(of: SIMD16<Float16>(unsafeBitCast(v, to: SIMD16<Float>.self)), as: SIMD16<Float16>.self)
-    case 8: raw.storeBytes(of: SIMD8<Float16>(unsafeBitCast(v, to: SIMD8<Float>.self)), as: SIMD8<Float16>.self)
-    case 4: raw.storeBytes(of: SIMD4<Float16>(unsafeBitCast(v, to: SIMD4<Float>.self)), as: SIMD4<Float16>.self)
+    case 16: raw.storeBytes(of: narrowed(v, as: SIMD16<Float16>.self), as: SIMD16<Float16>.self)
+    case 8: raw.storeBytes(of: narrowed(v, as: SIMD8<Float16>.self), as: SIMD8<Float16>.self)
+    case 4: raw.storeBytes(of: narrowed(v, as: SIMD4<Float16>.self), as: SIMD4<Float16>.self)
     default: for k in 0..<V.scalarCount { p[k] = narrow(v[k]) }
     }
   }
