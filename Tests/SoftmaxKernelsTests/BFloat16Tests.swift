@@ -4,8 +4,8 @@ import Testing
 // `BFloat16` against definitions written here, independent of its implementation: every one of the
 // 65536 bit patterns for widening, classification and the neighbours, every midpoint (and one
 // Float ulp either side) for narrowing, and random operands with fixed seeds for the arithmetic,
-// which is checked against the exact result rounded once by `referenceBits` (below). Each test
-// takes well under a second in a debug build.
+// which is checked against the exact result rounded once by `referenceBits` (below). The sizes
+// keep the file quick in a debug build, which runs the whole suite.
 
 /// The correctly rounded bfloat16 bits of a finite or infinite `x` (not NaN; a `Double` or a
 /// `Float80`, whose range holds every quantum and 2^128), from the value:
