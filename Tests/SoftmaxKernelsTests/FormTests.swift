@@ -58,6 +58,7 @@ struct FormTests {
     try checkRowwise(Float.self, mode: mode)
     try checkRowwise(Double.self, mode: mode)
     try checkRowwise(Float16.self, mode: mode)
+    try checkRowwise(BFloat16.self, mode: mode)
   }
 
   func checkRowwise<T: SoftmaxScalar>(_: T.Type, mode: KernelOptions.Mode) throws {
@@ -150,6 +151,7 @@ struct FormTests {
     try checkBackward(Float.self)
     try checkBackward(Double.self)
     try checkBackward(Float16.self)
+    try checkBackward(BFloat16.self)
   }
 
   func checkBackward<T: SoftmaxScalar>(_: T.Type) throws {
@@ -222,6 +224,7 @@ struct FormTests {
     try checkCrossEntropy(Float.self, mode: mode)
     try checkCrossEntropy(Double.self, mode: mode)
     try checkCrossEntropy(Float16.self, mode: mode)
+    try checkCrossEntropy(BFloat16.self, mode: mode)
   }
 
   /// Labels and targets: forward with and without losses, fused gradient into a buffer and in
@@ -390,6 +393,7 @@ struct FormTests {
     try checkShards(Float.self)
     try checkShards(Double.self)
     try checkShards(Float16.self)
+    try checkShards(BFloat16.self)
   }
 
   /// The shard forms on a vocabulary of `cols` classes split in two shards, against the
@@ -482,6 +486,7 @@ struct FormTests {
     try checkBinaryCrossEntropy(Float.self, mode: mode)
     try checkBinaryCrossEntropy(Double.self, mode: mode)
     try checkBinaryCrossEntropy(Float16.self, mode: mode)
+    try checkBinaryCrossEntropy(BFloat16.self, mode: mode)
   }
 
   func checkBinaryCrossEntropy<T: SoftmaxScalar>(_: T.Type, mode: KernelOptions.Mode) throws {

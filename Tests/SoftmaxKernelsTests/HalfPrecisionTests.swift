@@ -85,6 +85,11 @@ struct HalfPrecisionTests {
   @Test func float16CrossEntropy() throws { try checkCrossEntropy(Float16.self) }
   @Test func float16Shards() throws { try checkShards(Float16.self) }
   @Test func float16BinaryCrossEntropy() throws { try checkBinaryCrossEntropy(Float16.self) }
+  @Test func bfloat16Forward() throws { try checkForward(BFloat16.self) }
+  @Test func bfloat16Backward() throws { try checkBackward(BFloat16.self) }
+  @Test func bfloat16CrossEntropy() throws { try checkCrossEntropy(BFloat16.self) }
+  @Test func bfloat16Shards() throws { try checkShards(BFloat16.self) }
+  @Test func bfloat16BinaryCrossEntropy() throws { try checkBinaryCrossEntropy(BFloat16.self) }
 
   /// Rows of `lengths` and every `RowKind`, `rows` rows per call.
   func forEachMatrix<H: SoftmaxScalar>(_: H.Type, rows: Int = 3, _ body: ([H], [Float], Int, Int, String) throws -> Void) rethrows {
