@@ -381,6 +381,21 @@ func docCShardedVocabularies() throws -> (loss: Float, left: [Float], right: [Fl
   return (loss, left, right, whole, merged, neutral, leftStates[0])
 }
 
+// MARK: - HalfPrecision.md
+
+func docCHalfPrecision() throws -> (probabilities: [BFloat16], lse: [Float], loss: Float, gradient: [BFloat16]) {
+  let logits: [BFloat16] = [2.0, 1.0, 0.1, -.infinity,  // row 0: class 3 masked
+                            0.5, 0.5, 0.5, 0.5]          // row 1
+  let probabilities = try softmax(logits, cols: 4)  // [BFloat16]
+  let lse: [Float] = try logSumExp(logits, cols: 4)  // Float: the arithmetic type
+  var training = logits
+  let labels: [Int32] = [0, 2]
+  let loss: Float = try crossEntropyWithGradient(
+    inPlace: &training, cols: 4, labels: labels,
+    options: CrossEntropyOptions<BFloat16>(zLoss: 1e-4))  // options in Float
+  return (probabilities, lse, loss, training)
+}
+
 // MARK: - SoftmaxReference.md
 
 func docCReferenceLandingPage() throws -> (kernel: [Float], reference: [Float], worst: ElementError) {
@@ -546,6 +561,20 @@ struct DocCArticleTests {
     #expect(Self.close(sharded, gradient))
     #expect(abs(s.merged - s.whole) <= 4 * s.whole.ulp)
     #expect(s.neutral.max == s.first.max && s.neutral.excess == s.first.excess)
+  }
+
+  @Test func halfPrecision() throws {
+    let (p, lse, loss, gradient) = try docCHalfPrecision()
+    // Each probability is the Float kernel's, rounded once; the Float results are the Float kernel's.
+    let widened: [Float] = [2.0, 1.0, 0.1, -.infinity, 0.5, 0.5, 0.5, 0.5].map { Float(BFloat16($0)) }
+    let pf = try softmax(widened, cols: 4)
+    #expect(p.map { Float($0) } == pf.map { Float(BFloat16($0)) })
+    #expect(p[3] == 0 && p[4] == 0.25)
+    #expect(lse == (try logSumExp(widened, cols: 4)))
+    var g = widened
+    let lf = try crossEntropyWithGradient(inPlace: &g, cols: 4, labels: [Int32(0), 2], options: CrossEntropyOptions<Float>(zLoss: 1e-4))
+    #expect(loss == lf && gradient.map { Float($0) } == g.map { Float(BFloat16($0)) })
+    #expect(loss.isFinite && loss > 0)
   }
 
   @Test func referenceLandingPage() throws {

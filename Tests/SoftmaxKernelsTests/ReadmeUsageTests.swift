@@ -68,6 +68,14 @@ func readmeTrainingStepSpanExample() throws -> (total: Float, perRow: [Float], d
   return (total, perRow, data)
 }
 
+// README "Half precision".
+func readmeHalfPrecisionExample() throws -> (probabilities: [BFloat16], loss: Float) {
+  let halfLogits: [BFloat16] = [2, 1, 0.5, -.infinity, 0, 0]  // 2 rows x 3 classes
+  let halfProbabilities = try softmax(halfLogits, cols: 3)  // [BFloat16]
+  let halfLoss: Float = try crossEntropy(halfLogits, cols: 3, labels: [Int32(0), 1])
+  return (halfProbabilities, halfLoss)
+}
+
 // MARK: - Checks
 
 @Suite("README usage")
@@ -128,6 +136,14 @@ struct ReadmeUsageTests {
   /// Every ```swift block of README.md is preceded by a compiled marker (the Package.swift
   /// snippet, which no test can compile, is fenced as plain text instead), and the blocks
   /// marked with this file appear in it line for line.
+  @Test func halfPrecision() throws {
+    let (p, loss) = try readmeHalfPrecisionExample()
+    #expect(p[3] == 0 && p[4] == 0.5 && p[5] == 0.5)
+    let f = try softmax([Float(2), 1, 0.5, -.infinity, 0, 0], cols: 3)
+    #expect(p.map { Float($0) } == f.map { Float(BFloat16($0)) })
+    #expect(loss == (try crossEntropy([Float(2), 1, 0.5, -.infinity, 0, 0], cols: 3, labels: [Int32(0), 1])))
+  }
+
   @Test func everyReadmeSwiftBlockIsMarked() throws {
     let here = #filePath
     let parts = here.split(separator: "/", omittingEmptySubsequences: false)
