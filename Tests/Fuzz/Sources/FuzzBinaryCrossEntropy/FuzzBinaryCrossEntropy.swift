@@ -40,7 +40,7 @@ struct BCEHarness<T: FuzzScalar> {
     // Mode and threads, as the other harnesses draw them (the inputs are too small to split).
     var kernel = KernelOptions(mode: input.bool() ? .accurate : .fast, threads: input.int(0...2))
     if defect == .badThreads { kernel.threads = -1 - input.int(0...3) }
-    let options = BinaryCrossEntropyOptions(posWeight: posWeight, reduction: reduction, kernel: kernel)
+    let options = BinaryCrossEntropyOptions<T>(posWeight: posWeight, reduction: reduction, kernel: kernel)
     let what = "\(T.self) BCE \(arrays ? "arrays" : "pointers") \(rows)x\(cols) \(reduction)\(reductionChoice == 0 ? " (losses)" : "") \(kernel) pw \(String(describing: posWeight?.prefix(4))) defect \(String(describing: defect))"
     let (r, c) = (defect == .negativeRows ? -1 - rows : rows, defect == .negativeCols ? -1 - cols : cols)
     if arrays {
