@@ -8,25 +8,30 @@ import SoftmaxReference
 // z-loss, reduction, mode, gradient scale); one bad argument in about one call in ten. Labels go
 // in as Int32; on about half of the inputs the call runs again with them widened to 64 bits
 // (Int64, or Int for the arrays): the same bits out, or the same rejection, and a label moved by
-// 2^32 must be rejected (see `wideLabels`).
+// 2^32 must be rejected (see `wideLabels`). Float and Double rows are checked against the
+// oracle; 16-bit rows (Float16) against the Float kernel on the widened rows, whose results are
+// checked against the oracle in turn (see `HalfCrossEntropy`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCrossEntropy(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  fuzzFloatAndDouble(data, size, float: CrossEntropyHarness<Float>.run, double: CrossEntropyHarness<Double>.run)
+  fuzzEveryType(
+    data, size, float: CrossEntropyHarness<Float>.run, double: CrossEntropyHarness<Double>.run, half: HalfCrossEntropy.self)
 }
 
 enum Form: CaseIterable { case forward, fused, fusedInPlace, arrays }
 
-/// One drawn call: the logits, labels or targets, options and buffers.
-struct Call<T: FuzzScalar> {
+/// One drawn call: the logits, labels or targets, options and buffers. Rows in `T`; losses,
+/// weights and scale in `A` (`T` for Float and Double, Float for the 16-bit types).
+struct Call<T: FuzzStorable> {
+  typealias A = T.Arithmetic
   var rows: Int, cols: Int
   var logits: PaddedMatrix<T>
   var labels: [Int32]?
   var targets: PaddedMatrix<T>
   var options: CrossEntropyOptions<T>
-  var scale: T
+  var scale: A
   var gradient: PaddedMatrix<T>
-  var losses: [T]?
+  var losses: [A]?
   var defect: Defect?
   /// Arguments as passed (a defect changes one of them).
   var passedRows: Int, passedCols: Int, logitsStride: Int, targetsStride: Int
@@ -35,10 +40,10 @@ struct Call<T: FuzzScalar> {
 
   /// What the caller gets back.
   struct Result {
-    var total: T; var losses: [T]?; var gradient: PaddedMatrix<T>?
+    var total: A; var losses: [A]?; var gradient: PaddedMatrix<T>?
     /// The array forms' second total (crossEntropyWithGradient's; the forward-only kernel may
     /// round differently): checked against the oracle like `total`.
-    var otherTotal: T? = nil
+    var otherTotal: A? = nil
   }
 
   /// Calls the API; the buffers it wrote are written back to `self` (also when it throws). The
@@ -143,11 +148,51 @@ struct Call<T: FuzzScalar> {
     return Result(total: total, losses: nil, gradient: PaddedMatrix(x, rows: rows, cols: cols, stride: cols), otherTotal: fusedTotal)
   }
 
+  /// The buffers a call may write, the same bits in both calls.
+  func sameBuffers(_ other: Call) -> Bool {
+    sameBits(logits.storage, other.logits.storage) && sameBits(gradient.storage, other.gradient.storage)
+      && sameBits(losses ?? [], other.losses ?? [])
+  }
+}
+
+extension Call where T: FuzzHalf {
+  /// The same call on the widened logits and targets, in Float: the same shapes, strides,
+  /// labels, options, scale and defect.
+  func widened() -> Call<Float> {
+    Call<Float>(
+      rows: rows, cols: cols, logits: logits.widened(), labels: labels, targets: targets.widened(),
+      options: CrossEntropyOptions<Float>(
+        ignoreIndex: options.ignoreIndex, classWeights: options.classWeights, labelSmoothing: options.labelSmoothing,
+        zLoss: options.zLoss, reduction: options.reduction, kernel: options.kernel),
+      scale: scale, gradient: gradient.widened(), losses: losses, defect: defect, passedRows: passedRows, passedCols: passedCols,
+      logitsStride: logitsStride, targetsStride: targetsStride, wideLabels: wideLabels, wideLabelOffset: wideLabelOffset)
+  }
 }
 
 
-struct CrossEntropyHarness<T: FuzzScalar> {
-  static func run(_ input: inout FuzzInput) {
+/// A drawn call with what it was drawn from.
+struct Drawn<T: FuzzStorable> {
+  var form: Form
+  var call: Call<T>
+  /// The logits and targets, packed.
+  var x: [T], t: [T]
+  var pads: (Int, Int, Int)
+  var what: String
+}
+
+extension Drawn where T: FuzzHalf {
+  func widened() -> Drawn<Float> {
+    Drawn<Float>(
+      form: form, call: call.widened(), x: x.map { Float($0) }, t: t.map { Float($0) }, pads: pads,
+      what: "Float (widened \(T.self))" + what.dropFirst("\(T.self)".count))
+  }
+}
+
+struct CrossEntropyHarness<T: FuzzStorable> {
+  typealias A = T.Arithmetic
+
+  /// Draws a call; every byte the harness reads is read here (in the order it always read them).
+  static func draw(_ input: inout FuzzInput) -> Drawn<T> {
     let form = Form.allCases[input.int(0...3)]
     let useLabels = input.bool()
     var rows = input.int(0...4)
@@ -169,7 +214,7 @@ struct CrossEntropyHarness<T: FuzzScalar> {
       rows: rows, cols: cols, logits: PaddedMatrix(x, rows: rows, cols: cols, stride: cols + pads.0),
       labels: useLabels ? labels : nil, targets: PaddedMatrix(t, rows: rows, cols: cols, stride: cols + pads.1),
       options: o, scale: scale, gradient: PaddedMatrix(rows: rows, cols: cols, stride: cols + pads.2, slack: 1),
-      losses: input.bool() || wantsLosses ? [T](repeating: sentinel(T.self), count: rows + 1) : nil,
+      losses: input.bool() || wantsLosses ? [A](repeating: sentinel(A.self), count: rows + 1) : nil,
       defect: defect, passedRows: rows, passedCols: cols, logitsStride: cols + pads.0, targetsStride: cols + pads.1)
     switch defect {
     case .negativeRows: call.passedRows = -1 - input.int(0...3)
@@ -183,35 +228,46 @@ struct CrossEntropyHarness<T: FuzzScalar> {
       else { call.targets.storage.removeLast(input.int(1...cols)) }
     case .outputTooSmall:
       if form == .fused && input.bool() { call.gradient.storage.removeLast(1 + input.int(1...cols)) }
-      else { call.losses = [T](repeating: sentinel(T.self), count: rows - 1) }
+      else { call.losses = [A](repeating: sentinel(A.self), count: rows - 1) }
     case .badLabel:
       labels[input.int(0...(rows - 1))] = input.bool() ? Int32(cols + input.int(0...3)) : Int32(-1 - input.int(0...3))
       call.labels = labels
     case .badWeight:
-      var w = o.classWeights ?? [T](repeating: 1, count: cols)
-      w[input.int(0...(cols - 1))] = input.bool() ? -(T(input.byte()) + 1) / 64 : .nan
+      var w = o.classWeights ?? [A](repeating: 1, count: cols)
+      w[input.int(0...(cols - 1))] = input.bool() ? -(A(input.byte()) + 1) / 64 : .nan
       call.options.classWeights = w
     case .countMismatch where form != .arrays:  // pointer forms: class weights of the wrong length
-      let w = o.classWeights ?? [T](repeating: 1, count: cols)
+      let w = o.classWeights ?? [A](repeating: 1, count: cols)
       call.options.classWeights = cols > 0 && input.bool() ? Array(w.dropLast(input.int(1...cols))) : w + [1]
     case .badOption:
-      let bad: [T] = [1.5, -0.25, .nan, .infinity]
+      let bad: [A] = [1.5, -0.25, .nan, .infinity]
       if input.bool() { call.options.labelSmoothing = bad[input.int(0...3)] } else { call.options.zLoss = [-1, .nan, .infinity][input.int(0...2)] }
     default: break
     }
-    if defect == .overlap { overlapping(call, &input); return }
     let what = "\(T.self) CE \(form) \(useLabels ? "labels" : "targets") \(rows)x\(cols) \(o.reduction)\(wantsLosses ? " (losses)" : "") \(o.kernel.mode) weights \(String(describing: o.classWeights?.prefix(8))) eps \(o.labelSmoothing) z \(o.zLoss) defect \(String(describing: defect))"
+    return Drawn(form: form, call: call, x: x, t: t, pads: pads, what: what)
+  }
+
+  /// Makes the call and checks what needs no oracle: the defect's error with no write, the
+  /// same results with 64-bit labels (on about half of the inputs, `alsoWideLabels`), the
+  /// inputs untouched, in place equal to separate. The rejection's error, or the call after it
+  /// ran and its result.
+  static func exercise(_ drawn: Drawn<T>, alsoWideLabels: Bool) -> (error: SoftmaxError?, call: Call<T>, result: Call<T>.Result?) {
+    var call = drawn.call
+    let (form, x, t, pads, what) = (drawn.form, drawn.x, drawn.t, drawn.pads, drawn.what)
+    let (rows, cols, defect, useLabels) = (call.rows, call.cols, call.defect, call.labels != nil)
+    if defect == .overlap { return (overlapping(call), call, nil) }
     var result: Call<T>.Result?
     var thrown: SoftmaxError?
     let initial = call
-    let ran = expectOutcome(defect, buffers: { [call.logits.storage, call.gradient.storage, call.losses ?? []] }, what) {
+    let ran = expectOutcome(defect, buffers: { ([call.logits.storage, call.gradient.storage], [call.losses ?? []]) }, what) {
       () throws(SoftmaxError) in
       do throws(SoftmaxError) { result = try call.run(form) } catch { thrown = error; throw error }
     }
-    if useLabels && input.alsoWideLabels {
+    if useLabels && alsoWideLabels {
       wideLabels(initial, form, after: call, result: ran ? result : nil, thrown: thrown, what)
     }
-    guard ran, let result else { return }
+    guard ran, let result else { return (thrown, call, nil) }
     if form == .forward || form == .fused {
       require(sameBits(call.logits.storage, PaddedMatrix(x, rows: rows, cols: cols, stride: cols + pads.0).storage),
               "\(what): the logits changed")
@@ -221,13 +277,13 @@ struct CrossEntropyHarness<T: FuzzScalar> {
       var separate = call
       separate.logits = PaddedMatrix(x, rows: rows, cols: cols, stride: cols + pads.0)
       separate.gradient = PaddedMatrix(rows: rows, cols: cols, stride: cols + pads.0)
-      separate.losses = separate.losses.map { [T](repeating: sentinel(T.self), count: $0.count) }
+      separate.losses = separate.losses.map { [A](repeating: sentinel(A.self), count: $0.count) }
       let s = try! separate.run(.fused)
       require(sameBits([s.total], [result.total]) && sameBits(s.losses ?? [], result.losses ?? []),
               "\(what): in place \(result.total) differs from separate \(s.total)")
       for r in 0..<rows { require(sameBits(s.gradient!.row(r), result.gradient!.row(r)), "\(what): in-place gradient row \(r) differs") }
     }
-    RowChecks(call: call, x: x, what: what).check(result)
+    return (nil, call, result)
   }
 
   /// The same call with the labels in 64 bits (the same values widened) must give the same bits
@@ -238,7 +294,6 @@ struct CrossEntropyHarness<T: FuzzScalar> {
     _ initial: Call<T>, _ form: Form, after narrow: Call<T>, result: Call<T>.Result?, thrown: SoftmaxError?, _ what: String
   ) {
     let at = "\(what) with 64-bit labels"
-    let buffers = { (c: Call<T>) in [c.logits.storage, c.gradient.storage, c.losses ?? []] }
     var wide = initial
     wide.wideLabels = true
     do {
@@ -248,10 +303,10 @@ struct CrossEntropyHarness<T: FuzzScalar> {
               "\(at): total \(r.total) (\(String(describing: r.otherTotal))), 32-bit \(result.total) (\(String(describing: result.otherTotal)))")
       require(sameBits(r.losses ?? [], result.losses ?? []), "\(at): losses differ")
       require(sameBits(r.gradient?.storage ?? [], result.gradient?.storage ?? []), "\(at): gradient differs")
-      require(zip(buffers(wide), buffers(narrow)).allSatisfy { sameBits($0, $1) }, "\(at): buffers differ")
+      require(wide.sameBuffers(narrow), "\(at): buffers differ")
     } catch {
       require(thrown.map { "\($0)" } == "\(error)", "\(at): threw \(error), 32-bit labels \(thrown.map { "\($0)" } ?? "ran")")
-      require(zip(buffers(wide), buffers(initial)).allSatisfy { sameBits($0, $1) }, "\(at): buffers changed by a rejected call")
+      require(wide.sameBuffers(initial), "\(at): buffers changed by a rejected call")
     }
     guard result != nil, initial.rows > 0 else { return }
     var past = initial
@@ -262,14 +317,16 @@ struct CrossEntropyHarness<T: FuzzScalar> {
       require(false, "\(at): a label moved by 2^32 was accepted (offset \(past.wideLabelOffset!))")
     } catch {
       guard case .labelOutOfRange = error else { return require(false, "\(at): a label moved by 2^32 gave \(error)") }
-      require(zip(buffers(past), buffers(initial)).allSatisfy { sameBits($0, $1) }, "\(at): buffers changed by a rejected call")
+      require(past.sameBuffers(initial), "\(at): buffers changed by a rejected call")
     }
   }
 
-  /// The gradient buffer starts one element into the logits: must be rejected untouched.
-  static func overlapping(_ call: Call<T>, _ input: inout FuzzInput) {
+  /// The gradient buffer starts one element into the logits: must be rejected untouched. Returns the error.
+  static func overlapping(_ call: Call<T>) -> SoftmaxError? {
     var shared = call.logits.storage + [T](repeating: sentinel(T.self), count: call.gradient.storage.count)
+    var thrown: SoftmaxError?
     _ = expectOutcome(Defect.overlap, buffers: { [shared] }, "\(T.self) CE overlap") { () throws(SoftmaxError) in
+      do throws(SoftmaxError) {
       try shared.withUnsafeMutableBufferPointer { (b) throws(SoftmaxError) in
         let g = UnsafeMutableBufferPointer(rebasing: b[1...])
         if let labels = call.labels {
@@ -285,23 +342,61 @@ struct CrossEntropyHarness<T: FuzzScalar> {
           }
         }
       }
+      } catch { thrown = error; throw error }
     }
+    return thrown
+  }
+}
+
+extension CrossEntropyHarness where T: FuzzScalar {
+  static func run(_ input: inout FuzzInput) {
+    let drawn = draw(&input)
+    let (_, call, result) = exercise(drawn, alsoWideLabels: input.alsoWideLabels)
+    guard let result else { return }
+    RowChecks(call: call, x: drawn.x, what: drawn.what).check(result)
+  }
+}
+
+/// 16-bit rows: the call on them, and the same call on the rows and targets widened to Float.
+/// The same rejection, or the same Float results (total, losses) and each 16-bit gradient
+/// element the Float one rounded once; the Float results against the oracle
+/// (`RowChecks<Float>.check`), SPEC's edge rules on the 16-bit results (`RowChecks.edges`).
+enum HalfCrossEntropy: HalfHarness {
+  static func run<H: FuzzHalf>(_: H.Type, _ input: inout FuzzInput) {
+    let drawn = CrossEntropyHarness<H>.draw(&input)
+    let wide = drawn.widened()
+    let (halfError, halfCall, half) = CrossEntropyHarness<H>.exercise(drawn, alsoWideLabels: input.alsoWideLabels)
+    let (floatError, floatCall, float) = CrossEntropyHarness<Float>.exercise(wide, alsoWideLabels: false)
+    requireSameOutcome(halfError, floatError, drawn.what)
+    guard let half, let float else { return }
+    let what = drawn.what
+    requireSame([half.total, half.otherTotal ?? 0], [float.total, float.otherTotal ?? 0], "\(what): total")
+    requireSame(half.losses ?? [], float.losses ?? [], "\(what): losses")
+    require((half.gradient == nil) == (float.gradient == nil), "\(what): a gradient from one call only")
+    if let g = half.gradient, let f = float.gradient {
+      for r in 0..<g.rows { requireRounded(g.row(r), f.row(r), "\(what): gradient row \(r)") }
+    }
+    RowChecks(call: floatCall, x: wide.x, what: wide.what).check(float)
+    _ = RowChecks(call: halfCall, x: drawn.x, what: what).edges(half)
   }
 }
 
 /// SPEC's rules on each row of a successful call.
-struct RowChecks<T: FuzzScalar> {
+struct RowChecks<T: FuzzStorable> {
+  typealias A = T.Arithmetic
   let call: Call<T>
   let x: [T]
   let what: String
 
-  func check(_ result: Call<T>.Result) {
+  /// The rules that need no oracle (so they hold for 16-bit results as well): padding, ignored,
+  /// NaN, masked and fully masked rows, finite results of moderate rows, the total. Returns
+  /// whether every row is clean (no NaN logits, targets in [0, 1]).
+  func edges(_ result: Call<T>.Result) -> Bool {
     let (rows, cols, o) = (call.rows, call.cols, call.options)
     if let g = result.gradient, call.logits.storage.count > 0 || g.storage.count > 0 {
       require(g.paddingIsUntouched(), "\(what): gradient padding written")
     }
-    if let l = result.losses, l.count > rows { require(l[rows].bits == sentinel(T.self).bits, "\(what): losses[rows] written") }
-    let plain = o.classWeights == nil && o.labelSmoothing == 0 && o.zLoss == 0
+    if let l = result.losses, l.count > rows { require(l[rows].bits == sentinel(A.self).bits, "\(what): losses[rows] written") }
     var allClean = true, anyCounted = false
     for r in 0..<rows {
       let row = Array(x[(r * cols)..<((r + 1) * cols)])
@@ -330,20 +425,14 @@ struct RowChecks<T: FuzzScalar> {
         require(!loss.isNaN && loss >= 0, "\(at): loss \(loss)")
         // A masked class with a positive coefficient (target weight, smoothing share) costs +inf;
         // with coefficient 0 it counts as 0 (SPEC: 0 * (-inf) counts as 0).
-        let n = T(cols), eps = o.labelSmoothing
+        let n = A(cols), eps = o.labelSmoothing
         let maskedCosts = (0..<cols).contains { j in
           let w = o.classWeights?[j] ?? 1
-          let target = label.map { Int($0) == j ? T(1) : 0 } ?? targetsRow[j]
+          let target = label.map { Int($0) == j ? A(1) : 0 } ?? A(targetsRow[j])
           return row[j] == -.infinity && w * ((1 - eps) * target + eps / n) > 0
         }
         if maskedCosts { require(loss == .infinity, "\(at): a masked class with a positive coefficient, loss \(loss)") }
-        if row.allSatisfy({ abs($0) <= 1e15 }) { require(loss.isFinite, "\(at): finite logits gave loss \(loss)") }
-        if plain, let label {
-          let oracle = Oracle.crossEntropy(logits: row, rows: 1, cols: cols, labels: [Int(label)], settings: CrossEntropySettings(o))
-          let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
-          let e = Accuracy.logScale(loss, oracle: oracle.losses[0], x: row[Int(label)], lse: lse)
-          require(e.passes, "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
-        }
+        if row.allSatisfy({ A(abs($0)) <= 1e15 }) { require(loss.isFinite, "\(at): finite logits gave loss \(loss)") }
       }
       if let grad {
         require(!grad.hasNaN, "\(at): NaN in the gradient \(grad.prefix(8)) of a row without NaN")
@@ -352,8 +441,8 @@ struct RowChecks<T: FuzzScalar> {
         // limit, scale * (0 - its share), which pushes its logit up.
         for j in 0..<cols where row[j] == -.infinity {
           let w = o.classWeights?[j] ?? 1
-          let target = label.map { Int($0) == j ? T(1) : 0 } ?? targetsRow[j]
-          let share = w * ((1 - o.labelSmoothing) * target + o.labelSmoothing / T(cols))
+          let target = label.map { Int($0) == j ? A(1) : 0 } ?? A(targetsRow[j])
+          let share = w * ((1 - o.labelSmoothing) * target + o.labelSmoothing / A(cols))
           if share == 0 || m == -.infinity {
             require(grad[j] == 0, "\(at): masked class \(j) has gradient \(grad[j])")
           } else {
@@ -364,16 +453,38 @@ struct RowChecks<T: FuzzScalar> {
         // Moderate logits (masked entries allowed when the label is masked): the gradient is
         // finite. Not with huge ones: z-loss's 2 z L p_j / D can pass the range (found by
         // FuzzCrossEntropy: L = -1.7e38, z = 0.2, D = 0.047), and then -inf is its rounding.
-        let moderate = row.allSatisfy { abs($0) <= 1e15 }
+        // (Float16's range ends at 65504: moderate means |x| <= 64 there, `moderateLogit`.)
+        let moderate = row.allSatisfy { abs($0) <= T.moderateLogit }
         let maskedLabel = label.map { row[Int($0)] == -.infinity } ?? false
-        if moderate || m == -.infinity || maskedLabel && row.allSatisfy({ $0 == -.infinity || abs($0) <= 1e15 }) {
+        if moderate || m == -.infinity || maskedLabel && row.allSatisfy({ $0 == -.infinity || abs($0) <= T.moderateLogit }) {
           require(grad.allSatisfy { $0.isFinite }, "\(at): gradient not finite \(grad.prefix(40)) row \(row.prefix(40))")
         }
       }
     }
     if allClean { require(!result.total.isNaN, "\(what): total \(result.total) from rows without NaN") }
-    if allClean { compareWithOracle(result) }
     if allClean && !anyCounted { require(result.total == 0, "\(what): nothing counted but total \(result.total)") }
+    return allClean
+  }
+}
+
+extension RowChecks where T: FuzzScalar {
+  /// The edge rules, then the oracle: each clean row's loss without options (SPEC's bound), and
+  /// when every row is clean every loss, gradient element and the total (a loose tolerance).
+  func check(_ result: Call<T>.Result) {
+    let allClean = edges(result)
+    let (cols, o) = (call.cols, call.options)
+    if o.classWeights == nil && o.labelSmoothing == 0 && o.zLoss == 0, let losses = result.losses, let labels = call.labels {
+      for r in 0..<call.rows {
+        let row = Array(x[(r * cols)..<((r + 1) * cols)]), label = Int(labels[r])
+        guard label != o.ignoreIndex, !row.hasNaN else { continue }
+        let loss = losses[r], at = "\(what) row \(r) label \(label) x \(row.prefix(8))"
+        let oracle = Oracle.crossEntropy(logits: row, rows: 1, cols: cols, labels: [label], settings: CrossEntropySettings(o))
+        let lse = Oracle.logSumExp(row, rows: 1, cols: cols)[0]
+        let e = Accuracy.logScale(loss, oracle: oracle.losses[0], x: row[label], lse: lse)
+        require(e.passes, "\(at): loss \(loss) vs oracle \(oracle.losses[0]): \(e.error) > \(e.bound) ulp")
+      }
+    }
+    if allClean { compareWithOracle(result) }
   }
 
   /// Every loss, gradient element and the reduced loss against the oracle, with a loose tolerance:

@@ -11,16 +11,52 @@ import SoftmaxReference
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzShard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  fuzzFloatAndDouble(data, size, float: ShardHarness<Float>.run, double: ShardHarness<Double>.run)
+  fuzzEveryType(data, size, float: ShardHarness<Float>.run, double: ShardHarness<Double>.run, half: HalfShard.self)
 }
 
-struct ShardHarness<T: FuzzScalar> {
-  static func run(_ input: inout FuzzInput) {
+/// A drawn input: the logits, labels, the split, the merge order and the defect, with
+/// everything the shard calls take but the merged states (`ShardHarness.exercise` makes them).
+struct ShardDraw<T: FuzzStorable> {
+  var x: [T]
+  /// The labels as drawn (the unsharded call's) and as passed (a defect may change one).
+  var labels: [Int32], passedLabels: [Int32]
+  /// The options as drawn (the unsharded call's); `setup.options` may carry a defect.
+  var options: CrossEntropyOptions<T>
+  /// The left fold's order of the shards' states.
+  var order: [Int]
+  var setup: ShardHarness<T>.Setup
+}
+
+extension ShardDraw where T: FuzzHalf {
+  /// The same input with the logits widened to Float: the same split, order, labels, options and defect.
+  func widened() -> ShardDraw<Float> {
+    func float(_ o: CrossEntropyOptions<T>) -> CrossEntropyOptions<Float> {
+      CrossEntropyOptions<Float>(
+        ignoreIndex: o.ignoreIndex, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, zLoss: o.zLoss,
+        reduction: o.reduction, kernel: o.kernel)
+    }
+    let s = setup
+    return ShardDraw<Float>(
+      x: x.map { Float($0) }, labels: labels, passedLabels: passedLabels, options: float(options), order: order,
+      setup: ShardHarness<Float>.Setup(
+        rows: s.rows, total: s.total, stride: s.stride, shards: s.shards, logits: s.logits.widened(), merged: [],
+        options: float(s.options), scale: s.scale, defect: s.defect, totalCols: s.totalCols, negRows: s.negRows,
+        negCols: s.negCols, badStride: s.badStride, shortStates: s.shortStates,
+        what: "Float (widened \(T.self))" + s.what.dropFirst("\(T.self)".count)))
+  }
+}
+
+struct ShardHarness<T: FuzzStorable> {
+  typealias A = T.Arithmetic
+
+  /// Draws an input; every byte the harness reads is read here (in the order it always read them).
+  static func draw(_ input: inout FuzzInput) -> ShardDraw<T> {
     let rows = input.int(0...4), total = input.cols(manyChunks: true), pad = input.int(0...3)
     let o = input.crossEntropyOptions(T.self, cols: total).options  // the losses are always asked for
     let scale = input.gradientScale(T.self)
     let x = input.drifting(input.scalars(T.self, count: rows * total), cols: total)
     var labels = input.labels(rows: rows, cols: total, options: o)
+    let drawnLabels = labels
     // Shard boundaries: 0 = b0 <= b1 <= ... <= total.
     var bounds = [0] + (0..<input.int(0...3)).map { _ in input.int(0...total) }.sorted() + [total]
     bounds = bounds.sorted()
@@ -28,32 +64,7 @@ struct ShardHarness<T: FuzzScalar> {
     let stride = total + pad
     let logits = PaddedMatrix(x, rows: rows, cols: total, stride: stride)
     let what = "\(T.self) shard \(rows)x\(total) shards \(shards) \(o.reduction) w \(o.classWeights != nil) eps \(o.labelSmoothing) z \(o.zLoss)"
-
-    // States per shard, merged in a fuzzed order (a left fold), and again as a balanced tree in
-    // the shards' own order: every merge order must give the row's logsumexp.
-    let parts: [[LogSumExpState<T>]] = shards.map { s in
-      var part = [LogSumExpState<T>](repeating: .empty, count: rows)
-      try! logits.storage.withUnsafeBufferPointer { xb in
-        try part.withUnsafeMutableBufferPointer { pb in
-          let view = UnsafeBufferPointer(rebasing: xb[Swift.min(s.lowerBound, xb.count)...])
-          try logSumExpStates(view, rows: rows, cols: s.count, stride: stride, states: pb)
-        }
-      }
-      return part
-    }
-    func merge(_ a: [LogSumExpState<T>], _ b: [LogSumExpState<T>]) -> [LogSumExpState<T>] { zip(a, b).map { $0.merged(with: $1) } }
-    func tree(_ p: ArraySlice<[LogSumExpState<T>]>) -> [LogSumExpState<T>] {
-      p.count == 1 ? p.first! : merge(tree(p.prefix(p.count / 2)), tree(p.suffix(p.count - p.count / 2)))
-    }
     let order = shards.indices.sorted { _, _ in input.bool() }
-    let merged = order.reduce([LogSumExpState<T>](repeating: .empty, count: rows)) { merge($0, parts[$1]) }
-    let treeMerged = tree(parts[...])
-    // The merged state is the whole row's: its logsumexp within SPEC's bound of the oracle.
-    for r in 0..<rows where total > 0 {
-      let row = Array(x[(r * total)..<((r + 1) * total)])
-      RowContract.logSumExp(x: row, lse: merged[r].logSumExp, "\(what) merged state (order \(order)) row \(r)")
-      RowContract.logSumExp(x: row, lse: treeMerged[r].logSumExp, "\(what) tree-merged state row \(r)")
-    }
 
     // One bad argument, on the first shard's call.
     let defect = Defect.draw(&input, allowed: [.negativeRows, .negativeCols, .strideTooSmall, .outputTooSmall, .badLabel, .badWeight,
@@ -68,20 +79,56 @@ struct ShardHarness<T: FuzzScalar> {
     case .badLabel:  // past the vocabulary or negative (the ignore index is never in -4...-1)
       labels[input.int(0...(rows - 1))] = input.bool() ? Int32(total + input.int(0...3)) : Int32(-1 - input.int(0...3))
     case .badWeight:
-      var w = options.classWeights ?? [T](repeating: 1, count: total)
+      var w = options.classWeights ?? [A](repeating: 1, count: total)
       w[input.int(0...(total - 1))] = .nan
       options.classWeights = w
     case .badOption: options.labelSmoothing = 2
     case .countMismatch: totalCols = total - 1 - input.int(0...3)  // shards past the vocabulary
     default: break
     }
-
     let setup = Setup(
-      rows: rows, total: total, stride: stride, shards: shards, logits: logits, merged: merged, options: options, scale: scale,
+      rows: rows, total: total, stride: stride, shards: shards, logits: logits, merged: [], options: options, scale: scale,
       defect: defect, totalCols: totalCols, negRows: negRows, negCols: negCols, badStride: badStride, shortStates: shortStates,
       what: what)
+    return ShardDraw(x: x, labels: drawnLabels, passedLabels: labels, options: o, order: order, setup: setup)
+  }
+
+  /// What `exercise` gave: each shard's states, their merges, the shard calls' outcome.
+  struct Exercised {
+    var parts: [[LogSumExpState<A>]]
+    var merged: [LogSumExpState<A>], treeMerged: [LogSumExpState<A>]
+    var setup: Setup
+    var outcome: Outcome
+  }
+
+  /// The states of every shard, merged in the drawn order (a left fold) and as a balanced tree
+  /// in the shards' own order; then the shard calls (`Setup.run`), and on about half of the
+  /// inputs again with the labels in 64 bits: the same bits out, or the same rejection, and a
+  /// label moved by 2^32 rejected.
+  static func exercise(_ d: ShardDraw<T>, alsoWideLabels: Bool) -> Exercised {
+    var setup = d.setup
+    let (rows, stride, logits, what) = (setup.rows, setup.stride, setup.logits, setup.what)
+    let parts: [[LogSumExpState<A>]] = setup.shards.map { s in
+      var part = [LogSumExpState<A>](repeating: .empty, count: rows)
+      try! logits.storage.withUnsafeBufferPointer { xb in
+        try part.withUnsafeMutableBufferPointer { pb in
+          let view = UnsafeBufferPointer(rebasing: xb[Swift.min(s.lowerBound, xb.count)...])
+          try logSumExpStates(view, rows: rows, cols: s.count, stride: stride, states: pb)
+        }
+      }
+      return part
+    }
+    func merge(_ a: [LogSumExpState<A>], _ b: [LogSumExpState<A>]) -> [LogSumExpState<A>] { zip(a, b).map { $0.merged(with: $1) } }
+    func tree(_ p: ArraySlice<[LogSumExpState<A>]>) -> [LogSumExpState<A>] {
+      p.count == 1 ? p.first! : merge(tree(p.prefix(p.count / 2)), tree(p.suffix(p.count - p.count / 2)))
+    }
+    let merged = d.order.reduce([LogSumExpState<A>](repeating: .empty, count: rows)) { merge($0, parts[$1]) }
+    let treeMerged = tree(parts[...])
+    setup.merged = merged
+
+    let (labels, defect) = (d.passedLabels, setup.defect)
     let outcome = setup.run(labels: labels)
-    if input.alsoWideLabels {
+    if alsoWideLabels {
       // The same values in 64 bits: the same bits out, or the same rejection.
       let wide = setup.run(labels: labels.map { Int64($0) })
       switch (outcome, wide) {
@@ -95,7 +142,7 @@ struct ShardHarness<T: FuzzScalar> {
       }
       // A label moved by 2^32, which truncation would take back to a valid label or the ignore
       // index, must be rejected before any write.
-      if case .ran = outcome, defect == nil, rows > 0, total > 0 {
+      if case .ran = outcome, defect == nil, rows > 0, setup.total > 0 {
         var past = labels.map { Int64($0) }
         past[rows - 1] += rows % 2 == 0 ? 1 << 32 : -(1 << 32)
         var bad = setup
@@ -103,10 +150,8 @@ struct ShardHarness<T: FuzzScalar> {
         if case .ran = bad.run(labels: past) { require(false, "\(what): a label moved by 2^32 was accepted") }
       }
     }
-    guard case .ran(let result) = outcome else { return }
-    require(result.gradient.paddingIsUntouched(), "\(what): gradient padding written")
-    compareWithWhole(x: x, logits: logits, labels: labels, options: o, scale: scale, shards: shards.count, sum: result.sum,
-                     losses: result.losses, gradient: result.gradient, what)
+    if case .ran(let result) = outcome { require(result.gradient.paddingIsUntouched(), "\(what): gradient padding written") }
+    return Exercised(parts: parts, merged: merged, treeMerged: treeMerged, setup: setup, outcome: outcome)
   }
 
   /// What one run of the shard calls gave.
@@ -121,8 +166,8 @@ struct ShardHarness<T: FuzzScalar> {
 
   /// The shards' results, summed over shards (the gradient columns written by each).
   struct Sums {
-    var sum: T
-    var losses: [T]
+    var sum: A
+    var losses: [A]
     var gradient: PaddedMatrix<T>
   }
 
@@ -131,9 +176,9 @@ struct ShardHarness<T: FuzzScalar> {
     var rows: Int, total: Int, stride: Int
     var shards: [Range<Int>]
     var logits: PaddedMatrix<T>
-    var merged: [LogSumExpState<T>]
+    var merged: [LogSumExpState<A>]
     var options: CrossEntropyOptions<T>
-    var scale: T
+    var scale: A
     /// The one bad argument, on the first shard's call.
     var defect: Defect?
     var totalCols: Int, negRows: Bool, negCols: Bool, badStride: Int?, shortStates: Bool
@@ -144,11 +189,11 @@ struct ShardHarness<T: FuzzScalar> {
     /// and in place over a copy of the shard's logits (the same gradient columns, bit for bit).
     func run<L: ClassLabel>(labels: [L]) -> Outcome {
       var gradient = PaddedMatrix<T>(rows: rows, cols: total, stride: stride, slack: 1)
-      var losses = [T](repeating: 0, count: rows)
-      var sum: T = 0
+      var losses = [A](repeating: 0, count: rows)
+      var sum: A = 0
       for (k, s) in shards.enumerated() {
         let firstCall = k == 0
-        var part = [T](repeating: sentinel(T.self), count: rows)
+        var part = [A](repeating: sentinel(A.self), count: rows)
         let thisDefect = firstCall ? defect : nil
         let shardCols = firstCall && negCols ? -1 : s.count
         let shardStride = firstCall && badStride != nil ? Swift.min(badStride!, s.count - 1) : stride
@@ -163,8 +208,8 @@ struct ShardHarness<T: FuzzScalar> {
         let passedRows = firstCall && negRows ? -1 : rows
         let stateCount = firstCall && shortStates ? rows - 1 : rows
         var thrown: SoftmaxError?
-        var partTotal: T = 0
-        let ran = expectOutcome(effective, buffers: { [logits.storage, gradient.storage, part] }, what) { () throws(SoftmaxError) in
+        var partTotal: A = 0
+        let ran = expectOutcome(effective, buffers: { ([logits.storage, gradient.storage], [part]) }, what) { () throws(SoftmaxError) in
           do throws(SoftmaxError) {
             partTotal = try logits.storage.withUnsafeBufferPointer { (xb) throws(SoftmaxError) in
               try gradient.storage.withUnsafeMutableBufferPointer { (gb) throws(SoftmaxError) in
@@ -198,12 +243,12 @@ struct ShardHarness<T: FuzzScalar> {
 
     /// The forward call and the in-place call of shard `s`, against the separate-gradient call
     /// that returned `partTotal` and wrote `part` and `gradient`'s columns of `s`.
-    func otherForms<L: ClassLabel>(shard s: Range<Int>, labels: [L], part: [T], partTotal: T, gradient: PaddedMatrix<T>) {
+    func otherForms<L: ClassLabel>(shard s: Range<Int>, labels: [L], part: [A], partTotal: A, gradient: PaddedMatrix<T>) {
       let at = "\(what) shard \(s)"
-      var forwardLosses = [T](repeating: sentinel(T.self), count: rows)
+      var forwardLosses = [A](repeating: sentinel(A.self), count: rows)
       var inPlace = PaddedMatrix<T>(rows: rows, cols: s.count, stride: stride)
       for r in 0..<rows { for j in 0..<s.count { inPlace.storage[r * stride + j] = logits.storage[r * stride + s.lowerBound + j] } }
-      var inPlaceLosses = [T](repeating: sentinel(T.self), count: rows)
+      var inPlaceLosses = [A](repeating: sentinel(A.self), count: rows)
       let (forwardTotal, inPlaceTotal) = try! labels.withUnsafeBufferPointer { lb in
         try merged.withUnsafeBufferPointer { sb in
           let f = try logits.storage.withUnsafeBufferPointer { xb in
@@ -230,6 +275,29 @@ struct ShardHarness<T: FuzzScalar> {
         let separate = s.isEmpty ? [] : Array(gradient.storage[(r * stride + s.lowerBound)..<(r * stride + s.upperBound)])
         require(sameBits(inPlace.row(r), separate), "\(at): in-place gradient row \(r) differs from the separate call's")
       }
+    }
+  }
+
+}
+
+extension ShardHarness where T: FuzzScalar {
+  static func run(_ input: inout FuzzInput) {
+    let d = draw(&input)
+    let e = exercise(d, alsoWideLabels: input.alsoWideLabels)
+    checkStates(d, e)
+    guard case .ran(let result) = e.outcome else { return }
+    compareWithWhole(x: d.x, logits: e.setup.logits, labels: d.labels, options: d.options, scale: e.setup.scale,
+                     shards: e.setup.shards.count, sum: result.sum, losses: result.losses, gradient: result.gradient, e.setup.what)
+  }
+
+  /// The merged state is the whole row's: its logsumexp within SPEC's bound of the oracle, in
+  /// either merge order.
+  static func checkStates(_ d: ShardDraw<T>, _ e: Exercised) {
+    let (rows, total, what) = (e.setup.rows, e.setup.total, e.setup.what)
+    for r in 0..<rows where total > 0 {
+      let row = Array(d.x[(r * total)..<((r + 1) * total)])
+      RowContract.logSumExp(x: row, lse: e.merged[r].logSumExp, "\(what) merged state (order \(d.order)) row \(r)")
+      RowContract.logSumExp(x: row, lse: e.treeMerged[r].logSumExp, "\(what) tree-merged state row \(r)")
     }
   }
 
@@ -291,4 +359,36 @@ struct ShardHarness<T: FuzzScalar> {
 
   /// The row's logsumexp from the kernel (for the loss budget's scale).
   static func merged(_ row: [T]) -> T { row.isEmpty ? -.infinity : try! logSumExp(row) }
+}
+
+/// 16-bit rows: the states and shard calls on them, and the same on the rows widened to Float.
+/// The same states (each shard's and both merges, bit for bit), the same rejection or skip, or
+/// the same Float results (part totals summed, losses) and each 16-bit gradient element the
+/// Float one rounded once; the Float results against the oracle and the unsharded call
+/// (`ShardHarness<Float>`).
+enum HalfShard: HalfHarness {
+  static func run<H: FuzzHalf>(_: H.Type, _ input: inout FuzzInput) {
+    let d = ShardHarness<H>.draw(&input)
+    let wd = d.widened()
+    let half = ShardHarness<H>.exercise(d, alsoWideLabels: input.alsoWideLabels)
+    let float = ShardHarness<Float>.exercise(wd, alsoWideLabels: false)
+    let what = d.setup.what
+    func bits(_ s: [LogSumExpState<Float>]) -> [Float] { s.flatMap { [$0.max, $0.excess] } }
+    for (k, (a, b)) in zip(half.parts, float.parts).enumerated() { requireSame(bits(a), bits(b), "\(what): states of shard \(k)") }
+    requireSame(bits(half.merged), bits(float.merged), "\(what): merged states")
+    requireSame(bits(half.treeMerged), bits(float.treeMerged), "\(what): tree-merged states")
+    switch (half.outcome, float.outcome) {
+    case (.skipped, .skipped): break
+    case (.rejected(let a), .rejected(let b)): requireSameOutcome(a, b, what)
+    case (.ran(let a), .ran(let b)):
+      requireSame([a.sum] + a.losses, [b.sum] + b.losses, "\(what): total and losses")
+      for r in 0..<a.gradient.rows { requireRounded(a.gradient.row(r), b.gradient.row(r), "\(what): gradient row \(r)") }
+    default: require(false, "\(what): the 16-bit calls gave \(half.outcome), the Float ones \(float.outcome)")
+    }
+    ShardHarness<Float>.checkStates(wd, float)
+    guard case .ran(let result) = float.outcome else { return }
+    ShardHarness<Float>.compareWithWhole(
+      x: wd.x, logits: float.setup.logits, labels: wd.labels, options: wd.options, scale: float.setup.scale,
+      shards: float.setup.shards.count, sum: result.sum, losses: result.losses, gradient: result.gradient, float.setup.what)
+  }
 }

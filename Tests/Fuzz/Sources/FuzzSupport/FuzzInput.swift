@@ -2,14 +2,31 @@ import Glibc
 import SoftmaxKernels
 import SoftmaxReference
 
-/// A scalar the harnesses can build from fuzz bytes: Float and Double.
-public protocol FuzzScalar: ReferenceScalar {
-  /// The value with these low bits as its bit pattern.
-  static func fromBits(_ bits: UInt64) -> Self
+/// A row type the harnesses can store, compare bit for bit and draw from fuzz bytes: Float and
+/// Double (`FuzzScalar`), and the 16-bit storage types (`FuzzHalf`), whose losses, logsumexp
+/// values and states are in their `Arithmetic` type (`Float`).
+public protocol FuzzStorable: SoftmaxScalar where Arithmetic: FuzzStorable {
   /// The bit pattern, widened.
   var bits: UInt64 { get }
+  /// One row element drawn from the fuzz input (`previous`: the element before it in the row).
+  static func fuzzed(_ input: inout FuzzInput, previous: Self?) -> Self
+  /// The largest logit magnitude at which every gradient of a row is finite in this type: the
+  /// harnesses' "moderate" rows (1e15, below the range's top by far for Float and Double; lower for
+  /// Float16, where z-loss's 2 z L p_j on logits near 65504 passes the range).
+  static var moderateLogit: Self { get }
+}
+
+/// A scalar the harnesses can build from fuzz bytes and check against the wider oracle: Float and Double.
+public protocol FuzzScalar: FuzzStorable, ReferenceScalar {
+  /// The value with these low bits as its bit pattern.
+  static func fromBits(_ bits: UInt64) -> Self
   /// The exponent range of finite values, subnormals included.
   static var exponents: ClosedRange<Int> { get }
+}
+
+extension FuzzScalar {
+  public static func fuzzed(_ input: inout FuzzInput, previous: Self?) -> Self { input.scalar(Self.self, previous: previous) }
+  public static var moderateLogit: Self { 1e15 }
 }
 
 extension Float: FuzzScalar {
@@ -23,6 +40,28 @@ extension Double: FuzzScalar {
   public static var exponents: ClosedRange<Int> { -1074...1023 }
   public var bits: UInt64 { bitPattern }
 }
+
+/// A 16-bit storage type: rows in it, arithmetic, losses, logsumexp values and states in `Float`.
+/// Its reference is the Float kernel's result on the widened rows, rounded once (`init(_: Float)`).
+public protocol FuzzHalf: FuzzStorable where Arithmetic == Float {
+  init(bitPattern: UInt16)
+  var bitPattern: UInt16 { get }
+  init(_ value: Float)
+}
+
+extension FuzzHalf {
+  public var bits: UInt64 { UInt64(bitPattern) }
+  public static func fuzzed(_ input: inout FuzzInput, previous: Self?) -> Self { input.half(Self.self, previous: previous) }
+  /// Logits up to 1/1024 of the range (64 for Float16): z-loss's term stays far inside it.
+  public static var moderateLogit: Self { Swift.min(1e15, greatestFiniteMagnitude / 1024) }
+}
+
+extension Float16: FuzzHalf {}
+
+/// The 16-bit types the harnesses draw, chosen by the low bit of the dtype byte (see
+/// `fuzzEveryType`). When `BFloat16` conforms to `SoftmaxScalar`, add `extension BFloat16:
+/// FuzzHalf {}` above and `BFloat16.self` here.
+public let halfTypes: [any FuzzHalf.Type] = [Float16.self]
 
 /// Fuzz bytes read as a sequence of choices. Reads past the end give 0, so every byte string is a
 /// valid program and libFuzzer's mutations (insert, erase, copy) move between nearby programs.
@@ -98,18 +137,44 @@ public struct FuzzInput {
     }
   }
 
+  /// A 16-bit logit: as `scalar`, with the type's own specials, exponents and bit patterns (any
+  /// 16 bits: NaN payloads, infinities, subnormals, the largest finite values).
+  @inlinable
+  public mutating func half<H: FuzzHalf>(_: H.Type, previous: H? = nil) -> H {
+    switch byte() % 10 {
+    case 0, 1, 2, 3: return H(Float(Int8(bitPattern: byte())) / 4)
+    case 4: return -.infinity
+    case 5:
+      let big = H.greatestFiniteMagnitude
+      // The type's extremes and subnormal edge, and Float's exp thresholds (the arithmetic is
+      // Float's) where the type reaches them.
+      let s: [H] = [
+        0, -0.0, 1, -1, .nan, .infinity, -.infinity, big, -big, big / 2, -big / 2, H.leastNormalMagnitude,
+        H.leastNonzeroMagnitude, -H.leastNonzeroMagnitude, H(88.72), H(-88.72), H(-103.97), H(-104.97), H(89.72), 0.5,
+        H(-11.09), H(11.09), H(-17.33), H(-9.7),
+      ]
+      return s[int(0...(s.count - 1))]
+    case 6: return H(bitPattern: UInt16(truncatingIfNeeded: bits(2)))
+    case 7:
+      let lo = H.leastNonzeroMagnitude.exponent, hi = H.greatestFiniteMagnitude.exponent
+      return H(sign: bool() ? .minus : .plus, exponent: H.Exponent(int(Int(lo)...Int(hi))), significand: H(1 + Float(byte()) / 256))
+    case 8: return previous ?? 0
+    default: return H(Float(Int16(truncatingIfNeeded: bits(2))) / 64)
+    }
+  }
+
   /// A probability-like target: mostly in [0, 1], sometimes any logit-like value.
   @inlinable
-  public mutating func target<T: FuzzScalar>(_: T.Type) -> T {
-    chance(32) ? scalar(T.self) : T(byte()) / 255
+  public mutating func target<T: FuzzStorable>(_: T.Type) -> T {
+    chance(32) ? T.fuzzed(&self, previous: nil) : T(byte()) / 255
   }
 
   /// `count` logits: the first up to 256 read from the input, the rest repeat them cyclically so
   /// long rows (several 8 KiB chunks, threads) cost no more bytes than short ones.
   @inlinable
-  public mutating func scalars<T: FuzzScalar>(_: T.Type, count: Int) -> [T] {
+  public mutating func scalars<T: FuzzStorable>(_: T.Type, count: Int) -> [T] {
     var pattern: [T] = []
-    for _ in 0..<Swift.min(count, 256) { pattern.append(scalar(T.self, previous: pattern.last)) }
+    for _ in 0..<Swift.min(count, 256) { pattern.append(T.fuzzed(&self, previous: pattern.last)) }
     if pattern.isEmpty { return [] }
     return (0..<count).map { pattern[$0 % pattern.count] }
   }
@@ -151,7 +216,7 @@ public struct FuzzInput {
   /// byte, so a row's max rises (or falls) from chunk to chunk, the case where the chunks' sum
   /// must not lose accuracy. Rows of other lengths come back unchanged, reading nothing.
   @inlinable
-  public mutating func drifting<T: FuzzScalar>(_ x: [T], cols: Int) -> [T] {
+  public mutating func drifting<T: FuzzStorable>(_ x: [T], cols: Int) -> [T] {
     guard cols >= Self.manyChunkCols.lowerBound else { return x }
     let d = T(Int8(bitPattern: byte())) / 64
     return x.enumerated().map { k, v in v + d * T((k % cols) / 256) }
@@ -181,7 +246,9 @@ extension FuzzInput {
   ///
   /// The reduction byte draws one of three choices, as when `LossReduction` had a `.none`: sum
   /// with the per-row losses asked for (`wantsLosses`, the old `.none`), sum, or mean.
-  public mutating func crossEntropyOptions<T: FuzzScalar>(_: T.Type, cols: Int) -> (options: CrossEntropyOptions<T>, wantsLosses: Bool) {
+  /// Weights, smoothing and z-loss are in `T.Arithmetic` (`Float` for the 16-bit types).
+  public mutating func crossEntropyOptions<T: FuzzStorable>(_: T.Type, cols: Int) -> (options: CrossEntropyOptions<T>, wantsLosses: Bool) {
+    typealias A = T.Arithmetic
     var o = CrossEntropyOptions<T>()
     o.kernel.mode = bool() ? .accurate : .fast
     let reduction = int(0...2)
@@ -191,20 +258,20 @@ extension FuzzInput {
     case 1 where cols > 0: o.ignoreIndex = int(0...(cols - 1))
     default: break  // -100
     }
-    if chance(64) { o.classWeights = (0..<cols).map { _ in T(byte()) / 64 } }
-    if chance(64) { o.labelSmoothing = T(byte()) / 255 }
-    if chance(64) { o.zLoss = T(byte()) / 1024 }
+    if chance(64) { o.classWeights = (0..<cols).map { _ in A(byte()) / 64 } }
+    if chance(64) { o.labelSmoothing = A(byte()) / 255 }
+    if chance(64) { o.zLoss = A(byte()) / 1024 }
     return (o, reduction == 0)
   }
 
-  /// A gradient scale: 1, or in about a quarter of the calls a value in [-8, 8).
-  public mutating func gradientScale<T: FuzzScalar>(_: T.Type) -> T {
-    chance(64) ? T(Int8(bitPattern: byte())) / 16 : 1
+  /// A gradient scale (in `T.Arithmetic`): 1, or in about a quarter of the calls a value in [-8, 8).
+  public mutating func gradientScale<T: FuzzStorable>(_: T.Type) -> T.Arithmetic {
+    chance(64) ? T.Arithmetic(Int8(bitPattern: byte())) / 16 : 1
   }
 
   /// Class labels: in range, or the ignore index in about one row in eight (always when cols is 0).
   /// The ignore index is -100 or in `0 ..< cols`, so it fits in 32 bits.
-  public mutating func labels<T: FuzzScalar>(rows: Int, cols: Int, options o: CrossEntropyOptions<T>) -> [Int32] {
+  public mutating func labels<T: SoftmaxScalar>(rows: Int, cols: Int, options o: CrossEntropyOptions<T>) -> [Int32] {
     (0..<rows).map { _ in
       if let ignore = o.ignoreIndex, cols == 0 || chance(32) { return Int32(ignore) }
       return Int32(int(0...(cols - 1)))
@@ -218,12 +285,39 @@ extension FuzzInput {
   public var alsoWideLabels: Bool { bytes.reduce(0, ^).nonzeroBitCount & 1 == 1 }
 }
 
-/// The body of every harness's `LLVMFuzzerTestOneInput`: the first byte picks Float or Double,
-/// the rest drives the harness. Always returns 0 (libFuzzer's "input processed").
+/// The body of a harness's `LLVMFuzzerTestOneInput` (FuzzBinaryCrossEntropy, FuzzExp): the first
+/// byte picks Float or Double (its low bit), the rest drives the harness. Always returns 0
+/// (libFuzzer's "input processed").
 public func fuzzFloatAndDouble(
   _ data: UnsafePointer<UInt8>, _ size: Int, float: (inout FuzzInput) -> Void, double: (inout FuzzInput) -> Void
 ) -> CInt {
   var input = FuzzInput(data, size)
   if input.bool() { float(&input) } else { double(&input) }
+  return 0
+}
+
+/// A harness's run on 16-bit rows: checks the 16-bit results against the Float kernel's on the
+/// widened rows (rounded once, bit for bit) and the Float results against the oracle.
+public protocol HalfHarness {
+  static func run<H: FuzzHalf>(_: H.Type, _ input: inout FuzzInput)
+}
+
+/// The body of the `LLVMFuzzerTestOneInput` of the harnesses that also draw 16-bit rows
+/// (FuzzForward, FuzzCrossEntropy, FuzzShard, FuzzBackward). The first byte is the dtype: its
+/// two low bits, 0 Double, 1 Float (as in `fuzzFloatAndDouble`, where only the low bit counts),
+/// 2 Float16, 3 BFloat16 (`halfTypes`; Float16 while it is the only one). The rest drives the
+/// harness. Always returns 0.
+public func fuzzEveryType<Half: HalfHarness>(
+  _ data: UnsafePointer<UInt8>, _ size: Int, float: (inout FuzzInput) -> Void, double: (inout FuzzInput) -> Void,
+  half: Half.Type
+) -> CInt {
+  var input = FuzzInput(data, size)
+  let dtype = input.byte()
+  if dtype & 2 == 0 {
+    if dtype & 1 == 1 { float(&input) } else { double(&input) }
+  } else {
+    let h = halfTypes[Int(dtype & 1) % halfTypes.count]
+    Half.run(h, &input)
+  }
   return 0
 }
