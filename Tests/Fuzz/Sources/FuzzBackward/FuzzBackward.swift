@@ -7,8 +7,8 @@ import SoftmaxReference
 // on arbitrary values; either mode (backward passes always run the accurate exp, so the mode must
 // change nothing) and `threads` 0, 1 or 2 (validated; the inputs are too small to split); one bad
 // argument in about one call in ten. Float and Double rows are checked against the oracle;
-// 16-bit rows (Float16; the forward output computed in it) against the Float kernel on the
-// widened rows, whose results are checked against the oracle in turn (see `HalfBackward`).
+// 16-bit rows (Float16, BFloat16; the forward output computed in them) against the Float kernel
+// on the widened rows, whose results are checked against the oracle in turn (see `HalfBackward`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBackward(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

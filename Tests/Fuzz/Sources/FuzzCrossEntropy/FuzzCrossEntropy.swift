@@ -9,8 +9,8 @@ import SoftmaxReference
 // in as Int32; on about half of the inputs the call runs again with them widened to 64 bits
 // (Int64, or Int for the arrays): the same bits out, or the same rejection, and a label moved by
 // 2^32 must be rejected (see `wideLabels`). Float and Double rows are checked against the
-// oracle; 16-bit rows (Float16) against the Float kernel on the widened rows, whose results are
-// checked against the oracle in turn (see `HalfCrossEntropy`).
+// oracle; 16-bit rows (Float16, BFloat16) against the Float kernel on the widened rows, whose
+// results are checked against the oracle in turn (see `HalfCrossEntropy`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCrossEntropy(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -5,8 +5,8 @@ import SoftmaxReference
 // Softmax, log-softmax, logsumexp and logSumExpStates: out-of-place with strides, in place,
 // and the array conveniences; accurate and fast mode; `threads` 0, 1 or 2 (validated; the
 // inputs are too small to split); one bad argument in about one call in ten. Float and Double
-// rows are checked against the oracle; 16-bit rows (Float16) against the Float kernel on the
-// widened rows, whose results are checked against the oracle in turn (see `HalfForward`).
+// rows are checked against the oracle; 16-bit rows (Float16, BFloat16) against the Float kernel
+// on the widened rows, whose results are checked against the oracle in turn (see `HalfForward`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzForward(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

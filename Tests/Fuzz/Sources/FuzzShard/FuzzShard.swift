@@ -8,6 +8,8 @@ import SoftmaxReference
 // equal the unsharded crossEntropyWithGradient within rounding; bad arguments must be rejected
 // before any write. On about half of the inputs the shard calls run again with the labels in
 // 64 bits: the same bits out (or the same rejection), and a label moved by 2^32 is rejected.
+// 16-bit rows (Float16, BFloat16): the states and shard calls against the same on the rows
+// widened to Float, whose results are checked as above (see `HalfShard`).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzShard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -57,11 +57,10 @@ extension FuzzHalf {
 }
 
 extension Float16: FuzzHalf {}
+extension BFloat16: FuzzHalf {}
 
-/// The 16-bit types the harnesses draw, chosen by the low bit of the dtype byte (see
-/// `fuzzEveryType`). When `BFloat16` conforms to `SoftmaxScalar`, add `extension BFloat16:
-/// FuzzHalf {}` above and `BFloat16.self` here.
-public let halfTypes: [any FuzzHalf.Type] = [Float16.self]
+/// The 16-bit types the harnesses draw, chosen by the low bit of the dtype byte (see `fuzzEveryType`).
+public let halfTypes: [any FuzzHalf.Type] = [Float16.self, BFloat16.self]
 
 /// Fuzz bytes read as a sequence of choices. Reads past the end give 0, so every byte string is a
 /// valid program and libFuzzer's mutations (insert, erase, copy) move between nearby programs.
@@ -305,8 +304,7 @@ public protocol HalfHarness {
 /// The body of the `LLVMFuzzerTestOneInput` of the harnesses that also draw 16-bit rows
 /// (FuzzForward, FuzzCrossEntropy, FuzzShard, FuzzBackward). The first byte is the dtype: its
 /// two low bits, 0 Double, 1 Float (as in `fuzzFloatAndDouble`, where only the low bit counts),
-/// 2 Float16, 3 BFloat16 (`halfTypes`; Float16 while it is the only one). The rest drives the
-/// harness. Always returns 0.
+/// 2 Float16, 3 BFloat16 (`halfTypes`). The rest drives the harness. Always returns 0.
 public func fuzzEveryType<Half: HalfHarness>(
   _ data: UnsafePointer<UInt8>, _ size: Int, float: (inout FuzzInput) -> Void, double: (inout FuzzInput) -> Void,
   half: Half.Type
