@@ -315,8 +315,9 @@ func legend(_ shown: [DType]) -> [String] {
       "  units (its ulpOfOne, ulp, leastNormal) against the Float oracle (Double) on the widened rows, and",
       "  the bound is the rounding (half a 16-bit ulp) plus Float's bound in those units: about 0.5 for",
       "  softmax and the gradients, 0.5-1 for log-softmax (|y| may reach twice max(|x|, |lse|)). logsumexp",
-      "  and cross-entropy losses are Float values, in Float's units. x ref: the Float scalar code on the",
-      "  widened rows.",
+      "  and cross-entropy losses are Float values, in Float's units. Mean-reduced gradients (1/rows or",
+      "  1/elements of the terms) are mostly subnormal in Float16: small errors in these units (the bound's",
+      "  leastNormal term), coarse relative to the value. x ref: the Float scalar code on the widened rows.",
     ]
   }
   let ratios = TimeRatio.columns(shown)
