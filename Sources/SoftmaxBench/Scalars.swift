@@ -58,9 +58,7 @@ extension Double: BenchScalar { static var dtype: DType { .double } }
 extension Float16: BenchScalar { static var dtype: DType { .half } }
 #endif
 
-// BFloat16 (when it conforms to SoftmaxScalar, on another branch): uncomment this line and the
-// `visit(BFloat16.self)` line in `forEachScalarType` below; nothing else in the report changes.
-// extension BFloat16: BenchScalar { static var dtype: DType { .bfloat16 } }
+extension BFloat16: BenchScalar { static var dtype: DType { .bfloat16 } }
 
 /// Something done once per storage type, with the type known at compile time: each `visit` is
 /// specialized for its type, so the kernels, the scalar reference and the oracle loops behind it
@@ -71,14 +69,15 @@ protocol ScalarTypeVisitor {
 }
 
 /// Visits every storage type of this build, in report order: Float, Double, then the 16-bit
-/// types the platform has. The one list of the report's types.
+/// types the platform has. The one list of the report's types (a new type: its `BenchScalar`
+/// conformance above, a `DType` case, and its line here).
 func forEachScalarType<V: ScalarTypeVisitor>(_ v: inout V) {
   v.visit(Float.self)
   v.visit(Double.self)
   #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
   if #available(macOS 11.0, iOS 14.0, watchOS 7.0, tvOS 14.0, *) { v.visit(Float16.self) }
   #endif
-  // v.visit(BFloat16.self)
+  v.visit(BFloat16.self)
 }
 
 // MARK: - errors in units of the storage type

@@ -21,13 +21,10 @@ struct DTypeTests {
     #expect(try Self.dtypes(["--dtypes", " HALF , double,half"]) == [.double, .half])
     #expect(throws: (any Error).self) { try Self.dtypes(["--dtypes", "float16"]) }
     #expect(throws: (any Error).self) { try Self.dtypes(["--dtypes", ","]) }
-    // bfloat16 is a known name; it runs once this build has BFloat16 kernels.
-    if DType.available.contains(.bfloat16) {
-      #expect(try Self.dtypes(["--dtypes", "bfloat16,float"]) == [.float, .bfloat16])
-    } else {
-      #expect(throws: (any Error).self) { try Self.dtypes(["--dtypes", "bfloat16"]) }
-    }
-    #expect(DType.available.starts(with: [.float, .double]))
+    #expect(try Self.dtypes(["--dtypes", "bfloat16,float"]) == [.float, .bfloat16])
+    #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+    #expect(DType.available == DType.allCases)
+    #endif
     #expect(DType.allCases.map(\.rawValue) == ["float", "double", "half", "bfloat16"])
   }
 
@@ -96,6 +93,16 @@ struct DTypeTests {
     }
   }
 
+  @Test("bfloat16: the Float result rounded once is within the bound, two 16-bit ulps off is not")
+  func bfloat16Bound() {
+    let ps = Precision<Double>(BFloat16.self), pa = Precision<Double>(Float.self)
+    let o = 0.123456789
+    let good = storedError(BFloat16(Float(o)), oracle: o, .softmax(oracle: o, shift: 1), storage: ps, arithmetic: pa)
+    #expect(good.passes && good.error <= 0.5)
+    let bad = storedError(BFloat16(Float(o)).nextUp.nextUp, oracle: o, .softmax(oracle: o, shift: 1), storage: ps, arithmetic: pa)
+    #expect(!bad.passes)
+  }
+
   #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
   @Test("half: the Float result rounded once is within the bound, two 16-bit ulps off is not")
   @available(macOS 11.0, iOS 14.0, watchOS 7.0, tvOS 14.0, *)
@@ -112,24 +119,26 @@ struct DTypeTests {
     #expect(storedError(Float16.infinity, oracle: big, .exp(oracle: big), storage: ps, arithmetic: pa).error == 0)
   }
 
-  @Test("a small report in Float and half: every operation runs and meets its bound")
+  @Test("a small report in Float, half and bfloat16: every operation runs and meets its bound")
   @available(macOS 11.0, iOS 14.0, watchOS 7.0, tvOS 14.0, *)
   func smallReport() {
     let plan = TimingPlan(
       warmup: 0, minSampleSeconds: 0, minSamples: 1, targetSeconds: 0, maxSamples: 1, referenceElements: 1,
       referenceSamples: 1)
     let config = RunConfig(
-      ops: Operations.registry, workloads: [Self.workload], dtypes: [.float, .half], plan: plan,
+      ops: Operations.registry, workloads: [Self.workload], dtypes: [.float, .half, .bfloat16], plan: plan,
       errorSampleElements: 1 << 10, seed: 1, progress: false, options: KernelOptions())
     let results = runReport(config)
-    #expect(results.count == 2 * Operations.registry.count)
+    #expect(results.count == 3 * Operations.registry.count)
     for c in results {
       #expect(c.nsPerElement > 0 && c.referenceNsPerElement > 0, "\(c.op) \(c.dtype)")
       #expect(c.error.elements > 0 && c.error.ratio <= 1, "\(c.op) \(c.dtype): error \(c.error.error), ratio \(c.error.ratio)")
     }
-    let half = results.filter { $0.dtype == .half }
-    #expect(half.first { $0.op == "softmax" }?.bytesPerElement == 4)
-    #expect(half.first { $0.op == "logsumexp" }?.bytesPerElement == 2.0 + 4.0 / 37)
+    for d in [DType.half, .bfloat16] {
+      let cells = results.filter { $0.dtype == d }
+      #expect(cells.first { $0.op == "softmax" }?.bytesPerElement == 4)
+      #expect(cells.first { $0.op == "logsumexp" }?.bytesPerElement == 2.0 + 4.0 / 37)
+    }
   }
   #endif
 }
