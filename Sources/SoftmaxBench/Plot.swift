@@ -1,13 +1,20 @@
-/// The `--plot FILE.svg` chart: median ns per element of each operation and workload, Float beside
-/// Double, one panel per operation on one shared log scale, each bar with its p10-p90 spread and
-/// the exp floor of its workload and precision (the `exp` row, measured for every report) marked
-/// across it as a dashed line.
+/// The `--plot FILE.svg` chart: median ns per element of each operation and workload, the storage
+/// types of the report side by side (Float beside Double by default), one panel per operation on
+/// one shared log scale, each bar with its p10-p90 spread and the exp floor of its workload and
+/// storage type (the `exp` row, measured for every report) marked across it as a dashed line.
 ///
 /// `svgPlot` is a pure function of the report's rows, so tests can render and parse it. The SVG is
 /// written by hand: a few rects, lines and texts, no plotting dependency.
 
-/// The colour of a precision's bars and legend entry.
-private func colour(_ d: DType) -> String { d == .float ? "#4c78a8" : "#f58518" }
+/// The colour of a storage type's bars and legend entry.
+private func colour(_ d: DType) -> String {
+  switch d {
+  case .float: "#4c78a8"
+  case .double: "#f58518"
+  case .half: "#54a24b"
+  case .bfloat16: "#b279a2"
+  }
+}
 
 /// Layout, in SVG user units (px).
 private enum Layout {
@@ -18,10 +25,10 @@ private enum Layout {
 }
 
 /// The chart as SVG text: one panel per operation in `ops` (report order) with results, bars for
-/// the `workloads` in the order given, Float then Double in each group.
+/// the `workloads` in the order given, the storage types in report order in each group.
 func svgPlot(_ results: [CellResult], ops: [String], workloads: [Workload], info: RunInfo) -> String {
   let shownOps = ops.filter { op in results.contains { $0.op == op } }
-  let dtypes = DType.allCases.filter { d in results.contains { $0.dtype == d } }
+  let dtypes = storageTypes(in: results)
   func cell(_ op: String, _ w: Workload, _ d: DType) -> CellResult? {
     results.first { $0.op == op && $0.workload == w && $0.dtype == d }
   }
@@ -43,9 +50,14 @@ func svgPlot(_ results: [CellResult], ops: [String], workloads: [Workload], info
   let groupWidth = Double(Swift.max(1, dtypes.count)) * Layout.barWidth + Layout.groupGap
   let plotWidth = Swift.max(120, Double(workloads.count) * groupWidth)
   let panelWidth = Layout.yAxisWidth + plotWidth
-  // Wide enough for the title and the legend even with one or two small panels.
+  let title =
+    "SoftmaxKernels \(info.quick ? "quick " : "")benchmark: median ns per element, "
+    + dtypes.map(\.title).joined(separator: dtypes.count <= 2 ? " beside " : ", ")
+  // Wide enough for the title (15 px bold: about 8.6 px a character) and the legend even with
+  // one or two small panels.
   let width = Swift.max(
-    Layout.minimumWidth,
+    Layout.minimumWidth, Layout.marginLeft + 8.6 * Double(title.count) + Layout.marginRight,
+    Layout.marginLeft + 80 * Double(dtypes.count) + 500,
     Layout.marginLeft + Double(columns) * panelWidth + Double(columns - 1) * Layout.panelGap + Layout.marginRight)
   let panelsHeight = Double(panelRows) * Layout.panelHeight + Double(panelRows - 1) * Layout.panelGap
   let height = Layout.headerHeight + panelsHeight + Layout.footerHeight
@@ -55,9 +67,6 @@ func svgPlot(_ results: [CellResult], ops: [String], workloads: [Workload], info
   svg.append(
     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(px(width))\" height=\"\(px(height))\" "
       + "viewBox=\"0 0 \(px(width)) \(px(height))\" font-family=\"sans-serif\" font-size=\"11\">")
-  let title =
-    "SoftmaxKernels \(info.quick ? "quick " : "")benchmark: median ns per element, "
-    + dtypes.map(\.title).joined(separator: " beside ")
   let machine = "\(info.date), \(info.cpu)"
   let setup =
     "ISA \(info.isa.rawValue) (\(info.widths)), mode \(info.mode), threads \(info.threads)"
@@ -76,13 +85,13 @@ func svgPlot(_ results: [CellResult], ops: [String], workloads: [Workload], info
       "<rect class=\"legend \(d.rawValue)\" x=\"\(px(x))\" y=\"\(px(legendY - 9))\" width=\"12\" height=\"10\" "
         + "fill=\"\(colour(d))\"/>")
     svg.append(text(x + 16, legendY, d.title))
-    x += 70
+    x += 80
   }
   svg.append(line(x + 5, legendY - 10, x + 5, legendY + 1, attributes: "stroke=\"#222222\""))
   svg.append(text(x + 14, legendY, "p10-p90 of the samples"))
   x += 160
   svg.append(floorMark(x, x + 18, legendY - 4, dtype: nil))
-  svg.append(text(x + 24, legendY, "exp floor (the exp row, same workload and precision)"))
+  svg.append(text(x + 24, legendY, "exp floor (the exp row, same workload and type)"))
 
   for (index, op) in shownOps.enumerated() {
     let left = Layout.marginLeft + Double(index % columns) * (panelWidth + Layout.panelGap)

@@ -56,29 +56,57 @@ func cpuModel() -> String {
   return "unknown CPU"
 }
 
-/// A result pair: the same operation and workload in Float and Double.
-struct Pair {
+/// One line of the report: the same operation and workload in each storage type measured.
+struct ReportRow {
   var op: String
   var workload: Workload
-  var float: CellResult?
-  var double: CellResult?
-  /// Double time / Float time.
-  var doubleOverFloat: Double? {
-    guard let f = float, let d = double else { return nil }
-    return d.nsPerElement / f.nsPerElement
+  /// In report order (Float, Double, half, bfloat16).
+  var cells: [CellResult]
+
+  func cell(_ d: DType) -> CellResult? { cells.first { $0.dtype == d } }
+
+  /// `ratio.numerator` time / `ratio.denominator` time, when both were measured.
+  func value(_ ratio: TimeRatio) -> Double? {
+    guard let n = cell(ratio.numerator), let d = cell(ratio.denominator) else { return nil }
+    return n.nsPerElement / d.nsPerElement
   }
 }
 
+/// A ratio column: one storage type's time over another's.
+struct TimeRatio: Equatable {
+  var numerator: DType
+  var denominator: DType
+  /// "D/F", "F/H", "F/BF".
+  var title: String { "\(numerator.letter)/\(denominator.letter)" }
+  /// "double_over_float", "float_over_half": the JSON field.
+  var key: String { "\(numerator.rawValue)_over_\(denominator.rawValue)" }
+
+  /// The ratio columns of a report over `dtypes`: D/F (Double time / Float time) when both are
+  /// there, and F/H, F/BF (Float time / 16-bit time: the speed-up of 16-bit storage over Float)
+  /// for each 16-bit type measured beside Float.
+  static func columns(_ dtypes: [DType]) -> [TimeRatio] {
+    guard dtypes.contains(.float) else { return [] }
+    var out = [TimeRatio]()
+    if dtypes.contains(.double) { out.append(TimeRatio(numerator: .double, denominator: .float)) }
+    for d in [DType.half, .bfloat16] where dtypes.contains(d) { out.append(TimeRatio(numerator: .float, denominator: d)) }
+    return out
+  }
+}
+
+/// The storage types present in `results`, in report order.
+func storageTypes(in results: [CellResult]) -> [DType] {
+  DType.allCases.filter { d in results.contains { $0.dtype == d } }
+}
+
 /// Results grouped for printing: by operation (report order), then workload (as asked).
-func pairs(_ results: [CellResult], ops: [String], workloads: [Workload]) -> [Pair] {
-  var out = [Pair]()
+func reportRows(_ results: [CellResult], ops: [String], workloads: [Workload]) -> [ReportRow] {
+  var out = [ReportRow]()
   for op in ops {
     for w in workloads {
       let cells = results.filter { $0.op == op && $0.workload == w }
       if cells.isEmpty { continue }
-      out.append(Pair(
-        op: op, workload: w, float: cells.first { $0.dtype == .float },
-        double: cells.first { $0.dtype == .double }))
+      out.append(ReportRow(
+        op: op, workload: w, cells: DType.allCases.compactMap { d in cells.first { $0.dtype == d } }))
     }
   }
   return out
@@ -90,8 +118,8 @@ let csvHeader = "op,workload,rows,cols,dtype,ns_per_element,gb_per_s,speedup_vs_
 
 func csv(_ results: [CellResult], ops: [String], workloads: [Workload]) -> String {
   var lines = [csvHeader]
-  for p in pairs(results, ops: ops, workloads: workloads) {
-    for c in [p.float, p.double].compactMap({ $0 }) {
+  for row in reportRows(results, ops: ops, workloads: workloads) {
+    for c in row.cells {
       lines.append([
         c.op, c.workload.name, "\(c.workload.rows)", "\(c.workload.cols)", c.dtype.rawValue,
         fmt(c.nsPerElement, 4), fmt(c.gbPerSecond, 3), fmt(c.speedupVsReference, 2),
@@ -123,8 +151,9 @@ func jsonNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
 func json(_ results: [CellResult], ops: [String], workloads: [Workload], info: RunInfo) -> String {
   var items = [String]()
-  for p in pairs(results, ops: ops, workloads: workloads) {
-    for c in [p.float, p.double].compactMap({ $0 }) {
+  let ratios = TimeRatio.columns(storageTypes(in: results))
+  for row in reportRows(results, ops: ops, workloads: workloads) {
+    for c in row.cells {
       let fields: [(String, String)] = [
         ("op", jsonString(c.op)),
         ("workload", jsonString(c.workload.name)),
@@ -148,8 +177,7 @@ func json(_ results: [CellResult], ops: [String], workloads: [Workload], info: R
         ("max_error", jsonNumber(c.error.error)),
         ("max_error_over_bound", jsonNumber(c.error.ratio)),
         ("error_rows_sampled", "\(c.errorRows)"),
-        ("double_over_float", p.doubleOverFloat.map(jsonNumber) ?? "null"),
-      ]
+      ] + ratios.map { ($0.key, row.value($0).map(jsonNumber) ?? "null") }
       items.append("    {" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
     }
   }
@@ -192,19 +220,23 @@ private func cellColumns(_ c: CellResult?) -> [String] {
 func table(
   _ results: [CellResult], ops: [String], workloads: [Workload], info: RunInfo, markdown: Bool
 ) -> String {
-  let ps = pairs(results, ops: ops, workloads: workloads)
+  let rows = reportRows(results, ops: ops, workloads: workloads)
+  let shown = storageTypes(in: results)
+  let ratios = TimeRatio.columns(shown)
   let head = ["op", "workload", "rows x cols"]
-  var rows = [[String]]()
-  for p in ps {
-    rows.append(
-      [p.op, p.workload.name, p.workload.shape] + cellColumns(p.float) + cellColumns(p.double)
-        + [p.doubleOverFloat.map { fmt($0, 2) } ?? "-"])
+  var cells = [[String]]()
+  for r in rows {
+    cells.append(
+      [r.op, r.workload.name, r.workload.shape] + shown.flatMap { cellColumns(r.cell($0)) }
+        + ratios.map { r.value($0).map { fmt($0, 2) } ?? "-" })
   }
-  let header = head + cellHeaders + cellHeaders + ["D/F"]
+  let header = head + shown.flatMap { _ in cellHeaders } + ratios.map(\.title)
   let n = header.count
   var width = header.map(\.count)
-  for r in rows { for i in 0..<n { width[i] = Swift.max(width[i], r[i].count) } }
-  let groupStart = head.count, groupLen = cellHeaders.count
+  for r in cells { for i in 0..<n { width[i] = Swift.max(width[i], r[i].count) } }
+  let groupLen = cellHeaders.count
+  /// The first column of each group: the dtypes', then the ratios (if any).
+  let groupStarts = shown.indices.map { head.count + $0 * groupLen } + (ratios.isEmpty ? [] : [n - ratios.count])
 
   func pad(_ s: String, _ w: Int, left: Bool) -> String {
     let fill = String(repeating: " ", count: Swift.max(0, w - s.count))
@@ -218,56 +250,83 @@ func table(
   if markdown {
     out.append("_\(title)_")
     out.append("")
-    let mdHeader = head + cellHeaders.map { "F \($0)" } + cellHeaders.map { "D \($0)" } + ["D/F"]
+    let mdHeader = head + shown.flatMap { d in cellHeaders.map { "\(d.letter) \($0)" } } + ratios.map(\.title)
     out.append("| " + mdHeader.joined(separator: " | ") + " |")
     out.append("|" + mdHeader.enumerated().map { $0.offset < head.count ? "---|" : "---:|" }.joined())
-    for r in rows { out.append("| " + r.joined(separator: " | ") + " |") }
+    for r in cells { out.append("| " + r.joined(separator: " | ") + " |") }
   } else {
     out.append(title)
     func line(_ cells: [String]) -> String {
       var parts = [String]()
       for i in 0..<n {
-        if i == groupStart || i == groupStart + groupLen || i == n - 1 { parts.append("|") }
+        if groupStarts.contains(i) { parts.append("|") }
         parts.append(pad(cells[i], width[i], left: i < head.count))
       }
-      return parts.joined(separator: "  ")
+      return parts.joined(separator: "  ") + (ratios.isEmpty ? "  |" : "")
     }
-    // Group titles centered over the Float and Double columns.
-    let headWidth = width[0..<groupStart].reduce(0, +) + 2 * (groupStart - 1)
-    let groupWidth = width[groupStart..<(groupStart + groupLen)].reduce(0, +) + 2 * (groupLen - 1)
-    let groupWidth2 = width[(groupStart + groupLen)..<(n - 1)].reduce(0, +) + 2 * (groupLen - 1)
+    // Group titles centered over each dtype's columns.
+    func span(_ range: Range<Int>) -> Int { width[range].reduce(0, +) + 2 * (range.count - 1) }
     func center(_ s: String, _ w: Int) -> String {
       let left = Swift.max(0, (w - s.count) / 2)
       return pad(String(repeating: " ", count: left) + s, w, left: true)
     }
-    out.append(
-      String(repeating: " ", count: headWidth) + "  |  " + center("Float", groupWidth) + "  |  "
-        + center("Double", groupWidth2) + "  |")
+    var titles = String(repeating: " ", count: span(0..<head.count))
+    for (k, d) in shown.enumerated() {
+      let start = head.count + k * groupLen
+      titles += "  |  " + center(d.title, span(start..<(start + groupLen)))
+    }
+    out.append(titles + "  |")
     out.append(line(header))
     out.append(String(repeating: "-", count: line(header).count))
     var lastOp: String?
-    for (p, r) in zip(ps, rows) {
-      if let lastOp, lastOp != p.op { out.append("") }
-      out.append(line(r))
-      lastOp = p.op
+    for (r, c) in zip(rows, cells) {
+      if let lastOp, lastOp != r.op { out.append("") }
+      out.append(line(c))
+      lastOp = r.op
     }
   }
   out.append("")
-  out.append(contentsOf: legend.map { markdown ? $0 + "  " : $0 })
+  out.append(contentsOf: legend(shown).map { markdown ? $0 + "  " : $0 })
   return out.joined(separator: "\n") + "\n"
 }
 
-let legend = [
-  "ns/el: median ns per element of one call on the whole matrix; p10-p90: spread of the samples.",
-  "GB/s: bytes read + written per element by the op (softmax, log-softmax, exp, copy: 2 x size;",
-  "  logsumexp: size + size/cols; cross-entropy: size + (4 + size)/cols; cross-entropy-grad:",
-  "  2 x size + 4/cols; softmax/log-softmax-backward, bce-logits: 3 x size) / ns per element.",
-  "  x ref: speed-up over SoftmaxReference's scalar code in the same precision (cross-entropy's",
-  "  reference also forms the gradient). x exp: time / SLEEF vector exp alone over the same elements.",
-  "err ulp: worst error vs the wider oracle (Double for Float, \(Double.Wide.self) for Double) on sampled rows,",
-  "  in SPEC.md's units (softmax: relative error / ulpOfOne; log-softmax, logsumexp, cross-entropy",
-  "  row losses: ulps of max(|x|, |lse|) (x_t for CE); exp: ulps of the result; gradients",
-  "  (cross-entropy-grad, the backwards, bce-logits): |error| / (ulpOfOne x sum of |terms| +",
-  "  leastNormal/2), bound 8 (+ |x - max| for CE)); ' !' marks an element above its bound.",
-  "  D/F: Double/Float time.",
-]
+/// The table's legend; the 16-bit lines only when a 16-bit type is shown.
+func legend(_ shown: [DType]) -> [String] {
+  var lines = [
+    "ns/el: median ns per element of one call on the whole matrix; p10-p90: spread of the samples.",
+    "GB/s: bytes read + written per element by the op (softmax, log-softmax, exp, copy: 2 x size;",
+    "  logsumexp: size + asize/cols; cross-entropy: size + (4 + asize)/cols; cross-entropy-grad(-inplace):",
+    "  2 x size + 4/cols; cross-entropy-targets-grad, softmax/log-softmax-backward, bce-logits: 3 x size)",
+    "  / ns per element; size: the storage type's, asize: its arithmetic type's (the per-row results).",
+    "x ref: speed-up over SoftmaxReference's scalar code in the arithmetic type (cross-entropy's",
+    "  reference also forms the gradient). x exp: time / SLEEF vector exp alone over the same elements.",
+    "err ulp: worst error vs the wider oracle (Double for Float, \(Double.Wide.self) for Double) on sampled rows,",
+    "  in SPEC.md's units (softmax: relative error / ulpOfOne; log-softmax, logsumexp, cross-entropy",
+    "  row losses: ulps of max(|x|, |lse|) (x_t for CE); exp: ulps of the result; gradients",
+    "  (cross-entropy-grad(-inplace), -targets-grad, the backwards, bce-logits): |error| / (ulpOfOne x",
+    "  sum of |terms| + leastNormal/2), bound 8 (+ |x - max| for CE)); ' !' marks an element above its bound.",
+    "cross-entropy-grad-inplace: timed over a copy of the logits, which holds the previous call's",
+    "  gradient from the second call on (same work per element); its error is from a call on the logits.",
+  ]
+  if shown.contains(where: { $0 == .half || $0 == .bfloat16 }) {
+    lines += [
+      "Float16 (half), BFloat16: rows stored in 16 bits, computed in Float (asize 4). Each stored output",
+      "  is the Float kernel's result on the widened rows, rounded once: err ulp is in the 16-bit type's",
+      "  units (its ulpOfOne, ulp, leastNormal) against the Float oracle (Double) on the widened rows, and",
+      "  the bound is the rounding (half a 16-bit ulp) plus Float's bound in those units: about 0.5 for",
+      "  softmax and the gradients, 0.5-1 for log-softmax (|y| may reach twice max(|x|, |lse|)). logsumexp",
+      "  and cross-entropy losses are Float values, in Float's units. Mean-reduced gradients (1/rows or",
+      "  1/elements of the terms) are mostly subnormal in Float16: small errors in these units (the bound's",
+      "  leastNormal term), coarse relative to the value. x ref: the Float scalar code on the widened rows.",
+    ]
+  }
+  let ratios = TimeRatio.columns(shown)
+  if !ratios.isEmpty {
+    lines.append(ratios.map { r in
+      r.numerator == .double
+        ? "D/F: Double/Float time"
+        : "\(r.title): Float/\(r.denominator.title) time (the speed-up of \(r.denominator.title) storage)"
+    }.joined(separator: "; ") + ".")
+  }
+  return lines
+}

@@ -9,16 +9,11 @@ import Musl
 import Darwin
 #endif
 
-/// The precision of a report cell.
-enum DType: String, CaseIterable, Sendable {
-  case float, double
-  var title: String { self == .float ? "Float" : "Double" }
-}
-
 /// One measured (operation, workload, dtype) cell.
 struct CellResult: Sendable {
   var op: String
   var workload: Workload
+  /// The storage type.
   var dtype: DType
   /// Kernel time per call (median, p10, p90, min, max) over `samples` samples, in ns.
   var timing: Timing
@@ -91,22 +86,17 @@ func runReport(_ config: RunConfig) -> [CellResult] {
     enabled: config.progress, total: config.workloads.count * config.dtypes.count * (nonExp.count + 1))
   var results = [CellResult]()
   for w in config.workloads {
-    // The same logits for Float and Double: generated once in Double, rounded for Float.
+    // The same logits for every dtype: generated once in Double, rounded to each storage type.
     let source = allocateAligned(Double.self, count: w.elements)
     // Seeded by the shape, so a workload gets the same logits whatever else is selected.
     fillLogits(source, std: 3, seed: config.seed &+ UInt64(w.rows) &* 1_000_003 &+ UInt64(w.cols))
-    for dtype in config.dtypes {
-      switch dtype {
-      case .float:
-        results += runCells(
-          w, UnsafeBufferPointer(source), names: nonExp.map(\.name), nonExp.map(\.float),
-          floor: expFloor.float, config, &progress)
-      case .double:
-        results += runCells(
-          w, UnsafeBufferPointer(source), names: nonExp.map(\.name), nonExp.map(\.double),
-          floor: expFloor.double, config, &progress)
-      }
-    }
+    var runner = CellRunner(
+      workload: w, source: UnsafeBufferPointer(source), ops: nonExp, floor: expFloor, config: config,
+      progress: progress)
+    // In report order (Float, Double, then the 16-bit types), whatever order --dtypes gave.
+    forEachScalarType(&runner)
+    results += runner.results
+    progress = runner.progress
     source.deallocate()
   }
   progress.finish()
@@ -114,18 +104,36 @@ func runReport(_ config: RunConfig) -> [CellResult] {
   return results.filter { wanted.contains($0.op) }
 }
 
-private func runCells<T: ReferenceScalar>(
-  _ w: Workload, _ source: UnsafeBufferPointer<Double>, names: [String], _ ops: [OperationCalls<T>],
-  floor: OperationCalls<T>, _ config: RunConfig, _ progress: inout Progress
-) -> [CellResult] {
-  let dtype: DType = T.self == Float.self ? .float : .double
-  let ws = Workspace<T>(w, logits: source, options: config.options)
-  let errorRows = Workspace<T>.sampleRows(w, sampleElements: config.errorSampleElements)
-  let referenceRows = Swift.min(w.rows, Swift.max(1, config.plan.referenceElements / w.cols))
-  let referenceInput = Array(ws.input[0..<(referenceRows * w.cols)])
+/// Runs one workload's cells in each selected storage type (`runCells`, specialized per type).
+private struct CellRunner: ScalarTypeVisitor {
+  let workload: Workload
+  let source: UnsafeBufferPointer<Double>
+  let ops: [OperationEntry]
+  let floor: OperationEntry
+  let config: RunConfig
+  var progress: Progress
+  var results = [CellResult]()
 
-  func cell(_ name: String, _ op: OperationCalls<T>, expFloor: Double?) -> CellResult {
-    progress.step("\(w.name) \(w.shape) \(dtype.rawValue) \(name)")
+  mutating func visit<S: BenchScalar>(_: S.Type) {
+    guard config.dtypes.contains(S.dtype) else { return }
+    results += runCells(
+      workload, source, names: ops.map(\.name), ops.map { $0.calls(S.self) }, floor: floor.calls(S.self), config,
+      &progress)
+  }
+}
+
+private func runCells<S: BenchScalar>(
+  _ w: Workload, _ source: UnsafeBufferPointer<Double>, names: [String], _ ops: [OperationCalls<S>],
+  floor: OperationCalls<S>, _ config: RunConfig, _ progress: inout Progress
+) -> [CellResult] {
+  let ws = Workspace<S>(w, logits: source, options: config.options)
+  let errorRows = Workspace<S>.sampleRows(w, sampleElements: config.errorSampleElements)
+  let referenceRows = Swift.min(w.rows, Swift.max(1, config.plan.referenceElements / w.cols))
+  // The reference runs in the arithmetic type on the widened rows (widened here, untimed).
+  let referenceInput = ws.input[0..<(referenceRows * w.cols)].map { S.Arithmetic($0) }
+
+  func cell(_ name: String, _ op: OperationCalls<S>, expFloor: Double?) -> CellResult {
+    progress.step("\(w.name) \(w.shape) \(S.dtype.rawValue) \(name)")
     let timing = measure(config.plan, op.kernel(ws))
     let error = op.maxError(ws, errorRows)  // reads the result of the last timed call
     let refNs = measureSlow(count: config.plan.referenceSamples) {
@@ -133,8 +141,8 @@ private func runCells<T: ReferenceScalar>(
     }
     let perElement = timing.median / Double(w.elements)
     return CellResult(
-      op: name, workload: w, dtype: dtype, timing: timing,
-      bytesPerElement: op.bytesPerElement(MemoryLayout<T>.size, w.cols),
+      op: name, workload: w, dtype: S.dtype, timing: timing,
+      bytesPerElement: op.bytesPerElement(w.cols),
       referenceNsPerElement: refNs / Double(referenceRows * w.cols), referenceRows: referenceRows,
       expFloorNsPerElement: expFloor ?? perElement, error: error, errorRows: errorRows.count)
   }

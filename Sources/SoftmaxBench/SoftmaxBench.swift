@@ -18,11 +18,18 @@ struct SoftmaxBenchCommand: ParsableCommand {
     commandName: "softmax-bench",
     abstract: "Times the SoftmaxKernels kernels against the scalar reference and the SLEEF exp floor.",
     discussion: """
-      For each operation and workload, Float and Double side by side: median ns per element \
-      (with the p10-p90 spread), effective GB/s, the Double/Float time ratio, the speed-up over \
-      the SoftmaxReference scalar code, the time as a multiple of SLEEF's vector exp alone, and \
-      the worst error against the wider-precision oracle. Results go to stdout, progress to stderr. \
-      With --plot FILE.svg the same results are also drawn as an SVG chart in FILE.svg.
+      For each operation and workload, each storage type of --dtypes side by side (Float and \
+      Double by default): median ns per element (with the p10-p90 spread), effective GB/s, the \
+      speed-up over the SoftmaxReference scalar code, the time as a multiple of SLEEF's vector \
+      exp alone, and the worst error against the wider-precision oracle; then the time ratios: \
+      D/F (Double/Float) and, with half or bfloat16 selected beside float, F/H and F/BF (Float \
+      time / 16-bit time: the speed-up of 16-bit storage). Results go to stdout, progress to \
+      stderr. With --plot FILE.svg the same results are also drawn as an SVG chart in FILE.svg.
+
+      half (Float16) and bfloat16 (BFloat16) rows are computed in Float: their per-row results \
+      (logsumexp, losses) are Float, their reference is the Float scalar code on the widened \
+      rows, and their error is in units of the 16-bit type against the Float oracle (Double) on \
+      the widened rows. Example: scripts/bench --dtypes float,half,bfloat16 --workloads W3,W4,W5.
 
       Workloads (SPEC.md): W1 8192x10, W2 1024x1000, W3 128x32000, W4 32x128256, W5 256x128256; \
       a custom shape is written ROWSxCOLS.
@@ -37,7 +44,10 @@ struct SoftmaxBenchCommand: ParsableCommand {
   @Option(help: "Comma-separated workloads: W1..W5 or ROWSxCOLS.")
   var workloads: String = Workload.standard.map(\.name).joined(separator: ",")
 
-  @Option(help: "Comma-separated precisions: float, double.")
+  @Option(help: """
+    Comma-separated storage types: float, double, half (Float16), bfloat16 (BFloat16); the \
+    report shows them in that order.
+    """)
   var dtypes: String = "float,double"
 
   @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -61,8 +71,9 @@ struct SoftmaxBenchCommand: ParsableCommand {
   @Option(help: ArgumentHelp(
     """
     After the run, also write an SVG chart of the results to this file: median ns per element of \
-    each operation (a panel each) and workload, Float beside Double, log scale, with the exp floor \
-    of each workload and precision marked. The report still goes to stdout.
+    each operation (a panel each) and workload, the --dtypes side by side (Float beside Double \
+    by default), log scale, with the exp floor of each workload and storage type marked. The \
+    report still goes to stdout.
     """, valueName: "file.svg"))
   var plot: String?
 
@@ -95,16 +106,23 @@ struct SoftmaxBenchCommand: ParsableCommand {
     return out
   }
 
+  /// The storage types asked for, in report order (Float, Double, half, bfloat16).
   func selectedDTypes() throws -> [DType] {
-    var out = [DType]()
+    var asked = Set<DType>()
+    let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
     for part in dtypes.split(separator: ",") {
       guard let d = DType(rawValue: trimmed(part).lowercased()) else {
-        throw ValidationError("unknown dtype '\(part)' in --dtypes; use float, double")
+        throw ValidationError("unknown dtype '\(part)' in --dtypes; use \(known)")
       }
-      if !out.contains(d) { out.append(d) }
+      guard DType.available.contains(d) else {
+        throw ValidationError(
+          "--dtypes \(d.rawValue): this build has no \(d.title) kernels; available: "
+            + DType.available.map(\.rawValue).joined(separator: ", "))
+      }
+      asked.insert(d)
     }
-    if out.isEmpty { throw ValidationError("--dtypes is empty") }
-    return out
+    if asked.isEmpty { throw ValidationError("--dtypes is empty") }
+    return DType.allCases.filter { asked.contains($0) }
   }
 
   func validate() throws {

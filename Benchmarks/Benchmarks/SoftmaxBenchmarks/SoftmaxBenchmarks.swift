@@ -1,5 +1,5 @@
-// One benchmark per operation x workload x dtype, on the public SoftmaxKernels API (the way a user
-// calls it). Every buffer is allocated in the benchmark's setup, outside the measured region, so
+// One benchmark per operation x workload x storage type (Float, Double, Float16), on the public
+// SoftmaxKernels API (the way a user calls it). Every buffer is allocated in the benchmark's setup, outside the measured region, so
 // the measured region is nothing but kernel calls: `mallocCountTotal` must be 0, and the static
 // thresholds in ../Thresholds make `swift package benchmark thresholds check` fail if a kernel
 // ever allocates. See ../README.md.
@@ -15,13 +15,15 @@ let workloads: [(name: String, rows: Int, cols: Int)] = [
   ("W5", 256, 128256),  // large vocabulary batch, memory-bound
 ]
 
-/// The logits and output buffers of one benchmark, allocated in its setup.
+/// The logits and output buffers of one benchmark, allocated in its setup. Rows are in `T`; the
+/// per-row results (logsumexp, losses) in `T.Arithmetic` (`Float` for `Float16`), as the API
+/// returns them.
 final class Buffers<T: SoftmaxScalar>: @unchecked Sendable {
   let rows: Int
   let cols: Int
   let x: UnsafeMutableBufferPointer<T>
   let y: UnsafeMutableBufferPointer<T>
-  let perRow: UnsafeMutableBufferPointer<T>
+  let perRow: UnsafeMutableBufferPointer<T.Arithmetic>
 
   init(rows: Int, cols: Int) {
     self.rows = rows
@@ -90,88 +92,72 @@ final class Buffers<T: SoftmaxScalar>: @unchecked Sendable {
   var input: UnsafeBufferPointer<T> { UnsafeBufferPointer(x) }
 }
 
-/// An operation: its name and the call that is measured. Adding an operation is one entry.
-struct Operation: Sendable {
-  var name: String
-  var float: @Sendable (Buffers<Float>) -> Void
-  var double: @Sendable (Buffers<Double>) -> Void
+/// An operation: its name (`rawValue`) and the call that is measured. Adding an operation is one
+/// case here and its call in `run(_:)`.
+enum Operation: String, CaseIterable, Sendable {
+  case softmax = "softmax"
+  case logSoftmax = "log-softmax"
+  case logSumExp = "logsumexp"
+  // SLEEF's vector exp alone over the same elements: the floor of every exp-based kernel.
+  case exp = "exp"
+  // Class-label cross-entropy (default options, mean): forward with per-row losses, and fused
+  // forward + backward with the gradient in a separate buffer.
+  case crossEntropy = "cross-entropy"
+  case crossEntropyGrad = "cross-entropy-grad"
+  // The same over the logits in place (the 128k-vocabulary training step without a second
+  // matrix): the allocation gate proves it needs no buffer.
+  case crossEntropyGradInPlace = "cross-entropy-grad-inplace"
+  // Backward passes from the forward outputs (y, dy) into a separate buffer.
+  case softmaxBackward = "softmax-backward"
+  case logSoftmaxBackward = "log-softmax-backward"
+  // Elementwise BCE with logits, mean, with the gradient.
+  case bceLogits = "bce-logits"
 
-  /// The same generic call for both precisions.
-  static func make(_ name: String, _ call: @escaping @Sendable (Buffers<Float>) -> Void,
-                   _ callD: @escaping @Sendable (Buffers<Double>) -> Void) -> Operation {
-    Operation(name: name, float: call, double: callD)
+  /// One call of the operation on `b`'s buffers.
+  @inline(__always)
+  func run<T: SoftmaxScalar>(_ b: Buffers<T>) {
+    switch self {
+    case .softmax:
+      try! SoftmaxKernels.softmax(b.input, rows: b.rows, cols: b.cols, output: b.y)
+    case .logSoftmax:
+      try! SoftmaxKernels.logSoftmax(b.input, rows: b.rows, cols: b.cols, output: b.y)
+    case .logSumExp:
+      try! SoftmaxKernels.logSumExp(b.input, rows: b.rows, cols: b.cols, output: b.perRow)
+    case .exp:
+      try! VectorExp.exp(b.input, output: b.y)
+    case .crossEntropy:
+      _ = try! SoftmaxKernels.crossEntropy(b.input, rows: b.rows, cols: b.cols, labels: b.labels, losses: b.perRow)
+    case .crossEntropyGrad:
+      _ = try! crossEntropyWithGradient(b.input, rows: b.rows, cols: b.cols, labels: b.labels, gradient: b.y)
+    case .crossEntropyGradInPlace:
+      _ = try! crossEntropyWithGradient(inPlace: b.scratch, rows: b.rows, cols: b.cols, labels: b.labels)
+    case .softmaxBackward:
+      try! SoftmaxKernels.softmaxBackward(
+        b.upstream, rows: b.rows, cols: b.cols, output: b.probabilities, gradient: b.y)
+    case .logSoftmaxBackward:
+      try! SoftmaxKernels.logSoftmaxBackward(
+        b.upstream, rows: b.rows, cols: b.cols, output: b.logProbabilities, gradient: b.y)
+    case .bceLogits:
+      _ = try! binaryCrossEntropyWithGradient(b.input, rows: b.rows, cols: b.cols, targets: b.binaryTargets, gradient: b.y)
+    }
   }
 }
 
-@inline(__always)
-func runSoftmax<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! softmax(b.input, rows: b.rows, cols: b.cols, output: b.y)
+/// Every operation on every workload in storage type `T`, named `<op>.<workload>.<typeName>`.
+func registerBenchmarks<T: SoftmaxScalar>(_: T.Type, _ typeName: String) {
+  for op in Operation.allCases {
+    for w in workloads {
+      // Names carry no tags: the static thresholds are looked up by name (Thresholds/).
+      Benchmark("\(op.rawValue).\(w.name).\(typeName)", configuration: Benchmark.defaultConfiguration) { (benchmark: Benchmark, b: Buffers<T>) in
+        for _ in benchmark.scaledIterations { op.run(b) }
+      } setup: {
+        let b = Buffers<T>(rows: w.rows, cols: w.cols)
+        op.run(b)  // creates the inputs the operation uses, outside the measured region
+        return b
+      }
+    }
+  }
 }
-
-@inline(__always)
-func runLogSoftmax<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! logSoftmax(b.input, rows: b.rows, cols: b.cols, output: b.y)
-}
-
-@inline(__always)
-func runLogSumExp<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! logSumExp(b.input, rows: b.rows, cols: b.cols, output: b.perRow)
-}
-
-@inline(__always)
-func runExp<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! VectorExp.exp(b.input, output: b.y)
-}
-
-@inline(__always)
-func runCrossEntropy<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! crossEntropy(b.input, rows: b.rows, cols: b.cols, labels: b.labels, losses: b.perRow)
-}
-
-@inline(__always)
-func runCrossEntropyGrad<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! crossEntropyWithGradient(b.input, rows: b.rows, cols: b.cols, labels: b.labels, gradient: b.y)
-}
-
-@inline(__always)
-func runCrossEntropyGradInPlace<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! crossEntropyWithGradient(inPlace: b.scratch, rows: b.rows, cols: b.cols, labels: b.labels)
-}
-
-@inline(__always)
-func runSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! softmaxBackward(b.upstream, rows: b.rows, cols: b.cols, output: b.probabilities, gradient: b.y)
-}
-
-@inline(__always)
-func runLogSoftmaxBackward<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  try! logSoftmaxBackward(b.upstream, rows: b.rows, cols: b.cols, output: b.logProbabilities, gradient: b.y)
-}
-
-@inline(__always)
-func runBCELogits<T: SoftmaxScalar>(_ b: Buffers<T>) {
-  _ = try! binaryCrossEntropyWithGradient(b.input, rows: b.rows, cols: b.cols, targets: b.binaryTargets, gradient: b.y)
-}
-
-let operations: [Operation] = [
-  .make("softmax", runSoftmax, runSoftmax),
-  .make("log-softmax", runLogSoftmax, runLogSoftmax),
-  .make("logsumexp", runLogSumExp, runLogSumExp),
-  // SLEEF's vector exp alone over the same elements: the floor of every exp-based kernel.
-  .make("exp", runExp, runExp),
-  // Class-label cross-entropy (default options, mean): forward with per-row losses, and fused
-  // forward + backward with the gradient in a separate buffer.
-  .make("cross-entropy", runCrossEntropy, runCrossEntropy),
-  .make("cross-entropy-grad", runCrossEntropyGrad, runCrossEntropyGrad),
-  // The same over the logits in place (the 128k-vocabulary training step without a second
-  // matrix): the allocation gate proves it needs no buffer.
-  .make("cross-entropy-grad-inplace", runCrossEntropyGradInPlace, runCrossEntropyGradInPlace),
-  // Backward passes from the forward outputs (y, dy) into a separate buffer.
-  .make("softmax-backward", runSoftmaxBackward, runSoftmaxBackward),
-  .make("log-softmax-backward", runLogSoftmaxBackward, runLogSoftmaxBackward),
-  // Elementwise BCE with logits, mean, with the gradient.
-  .make("bce-logits", runBCELogits, runBCELogits),
-]
 
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
@@ -192,25 +178,13 @@ let benchmarks: @Sendable () -> Void = {
     ]
   )
 
-  for op in operations {
-    for w in workloads {
-      // Names carry no tags: the static thresholds are looked up by name (Thresholds/).
-      let config = Benchmark.defaultConfiguration
-      Benchmark("\(op.name).\(w.name).Float", configuration: config) { benchmark, b in
-        for _ in benchmark.scaledIterations { op.float(b) }
-      } setup: {
-        let b = Buffers<Float>(rows: w.rows, cols: w.cols)
-        op.float(b)  // creates the inputs the operation uses, outside the measured region
-        return b
-      }
-      Benchmark("\(op.name).\(w.name).Double", configuration: config) { benchmark, b in
-        for _ in benchmark.scaledIterations { op.double(b) }
-      } setup: {
-        let b = Buffers<Double>(rows: w.rows, cols: w.cols)
-        op.double(b)
-        return b
-      }
-    }
-  }
+  // The storage types, in this order. Float16 rows are computed in Float (Swift has no Float16 on
+  // macOS x86-64).
+  registerBenchmarks(Float.self, "Float")
+  registerBenchmarks(Double.self, "Double")
+  #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+  if #available(macOS 11.0, iOS 14.0, watchOS 7.0, tvOS 14.0, *) { registerBenchmarks(Float16.self, "Float16") }
+  #endif
+  // BFloat16 (when it conforms to SoftmaxScalar): registerBenchmarks(BFloat16.self, "BFloat16"),
+  // plus its 50 threshold files (README.md).
 }
-
