@@ -1,4 +1,4 @@
-// One benchmark per operation x workload x storage type (Float, Double, Float16), on the public
+// One benchmark per operation x workload x storage type (Float, Double, Float16, BFloat16), on the public
 // SoftmaxKernels API (the way a user calls it). Every buffer is allocated in the benchmark's setup, outside the measured region, so
 // the measured region is nothing but kernel calls: `mallocCountTotal` must be 0, and the static
 // thresholds in ../Thresholds make `swift package benchmark thresholds check` fail if a kernel
@@ -16,7 +16,7 @@ let workloads: [(name: String, rows: Int, cols: Int)] = [
 ]
 
 /// The logits and output buffers of one benchmark, allocated in its setup. Rows are in `T`; the
-/// per-row results (logsumexp, losses) in `T.Arithmetic` (`Float` for `Float16`), as the API
+/// per-row results (logsumexp, losses) in `T.Arithmetic` (`Float` for the 16-bit types), as the API
 /// returns them.
 final class Buffers<T: SoftmaxScalar>: @unchecked Sendable {
   let rows: Int
@@ -178,13 +178,12 @@ let benchmarks: @Sendable () -> Void = {
     ]
   )
 
-  // The storage types, in this order. Float16 rows are computed in Float (Swift has no Float16 on
-  // macOS x86-64).
+  // The storage types, in this order. Float16 and BFloat16 rows are computed in Float (Swift has no
+  // Float16 on macOS x86-64). A new type: its line here and its 50 threshold files (README.md).
   registerBenchmarks(Float.self, "Float")
   registerBenchmarks(Double.self, "Double")
   #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
   if #available(macOS 11.0, iOS 14.0, watchOS 7.0, tvOS 14.0, *) { registerBenchmarks(Float16.self, "Float16") }
   #endif
-  // BFloat16 (when it conforms to SoftmaxScalar): registerBenchmarks(BFloat16.self, "BFloat16"),
-  // plus its 50 threshold files (README.md).
+  registerBenchmarks(BFloat16.self, "BFloat16")
 }
