@@ -142,10 +142,10 @@ def build_bench():
 
 
 def bench_dtypes(help_text):
-    """The precisions softmax-bench's --help lists for --dtypes (its text up to the next option:
-    "Comma-separated precisions: float, double."), or None when the help has no --dtypes (then
-    every requested one is passed on)."""
-    m = re.search(r"^\s*--dtypes\b(.*?)(?=^\s*-|^\s*$|\Z)", help_text, re.S | re.M)
+    """The precisions softmax-bench's --help lists for --dtypes (the option's text, up to the next
+    option: "Comma-separated precisions: float, double."), or None when the help has no --dtypes
+    option (then every requested one is passed on)."""
+    m = re.search(r"^\s*--dtypes <[^>]*>(.*?)(?=^\s*-|^\s*$|\Z)", help_text, re.S | re.M)
     if not m:
         return None
     return {d for d in DTYPES if re.search(rf"\b{d}\b", m.group(1), re.I)}

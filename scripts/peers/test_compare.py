@@ -12,7 +12,12 @@ spec = importlib.util.spec_from_file_location("compare", os.path.join(HERE, "com
 compare = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compare)
 
-HELP = """OPTIONS:
+HELP = """OVERVIEW: Times the SoftmaxKernels kernels.
+
+For each operation and workload, each storage type of
+--dtypes side by side (Float and Double by default); half and bfloat16 rows are computed in Float.
+
+OPTIONS:
   --ops <ops>             Comma-separated operations: softmax, log-softmax.
   --dtypes <dtypes>       Comma-separated precisions: float, double. (default:
                           float,double)
@@ -38,7 +43,8 @@ onnxruntime,1.32.0,softmax,W2,1024,1000,bfloat16,1,,,,,,"n/a: bfloat16 not measu
 class Parsing(unittest.TestCase):
     def test_bench_dtypes(self):
         self.assertEqual(compare.bench_dtypes(HELP), {"float", "double"})
-        wider = HELP.replace("float, double.", "float, double, half (Float16),\n                          bfloat16.")
+        wider = HELP.replace("precisions: float, double.", "storage types: float, double, half (Float16),\n"
+                             "                          bfloat16 (BFloat16); the report shows them in that order.")
         self.assertEqual(compare.bench_dtypes(wider), {"float", "double", "half", "bfloat16"})
         self.assertIsNone(compare.bench_dtypes("USAGE: softmax-bench"))
         self.assertEqual(compare.split_dtypes(["float", "half", "bfloat16"], {"float", "double"}),
