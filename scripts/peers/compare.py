@@ -14,8 +14,18 @@ scripts/peers/peers.py, and the legend under the tables.
 
 A run takes about 8 minutes on a 2-core VM (--quick: about 3). Keep the machine otherwise idle: the legend
 prints the load average at the start and the end.
+
+16-bit precisions: --dtypes half,bfloat16 (or beside the others: float,double,half,bfloat16)
+measures PyTorch's float16 and bfloat16 CPU kernels (ONNX Runtime: float16 where its CPU
+provider has the op, bfloat16 n/a) on the same operations and workloads, beside this package's
+Float16 and BFloat16 rows (softmax-bench's results with dtype half and bfloat16; their arithmetic
+is Float's, each output rounded once). One table per precision. A softmax-bench without those
+precisions (its --help lists the ones it has) measures only the others: the package's columns
+of the 16-bit tables then show '-' and a note says so. The peers' results are checked against
+float64 NumPy on the rounded inputs, within 2e-3 (half) and 1.6e-2 (bfloat16); peers.py's
+header has the details. python3 scripts/peers/test_compare.py checks the parsing offline.
 """
-import argparse, csv, datetime, importlib.util, io, json, os, platform, subprocess, sys
+import argparse, csv, datetime, importlib.util, io, json, os, platform, re, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -23,6 +33,8 @@ OPS = ["softmax", "log-softmax", "logsumexp", "cross-entropy", "cross-entropy-gr
        "softmax-backward", "log-softmax-backward"]
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
 SHORT = {"accurate": "acc", "fast": "fast"}
+# --dtypes names (scripts/bench's) and the table titles.
+DTYPES = {"float": "Float", "double": "Double", "half": "Float16", "bfloat16": "BFloat16"}
 PEERS = {"onnxruntime": ("ORT", ["numpy", "onnx", "onnxruntime"]),  # short name, Python modules
          "torch": ("PyTorch", ["numpy", "torch"])}
 INSTALL = """  python3 -m venv .venv-peers
@@ -59,6 +71,7 @@ class Results:
 
     def __init__(self):
         self.cells, self.versions, self.calls, self.threads = {}, {}, {}, set()
+        self.notes = []  # printed under the legend
         self.run = {}  # when, cpu, load: from compare.json or the first scripts/bench JSON
 
     def add(self, source, op, workload, dtype, ns, best=None, nbytes=None, note=None):
@@ -120,28 +133,53 @@ def run(cmd, what, hint=""):
 
 def build_bench():
     """Builds softmax-bench through scripts/bench (its build output goes to stderr) and returns
-    the binary, so each run below does not re-check the build."""
-    run([os.path.join(REPO, "scripts", "bench"), "--help"], "building softmax-bench (scripts/bench --help)",
-        "; --no-bench measures the peers alone")
+    the binary, so each run below does not re-check the build, and the precisions its --help
+    lists (None when the help does not say)."""
+    help_text = run([os.path.join(REPO, "scripts", "bench"), "--help"], "building softmax-bench (scripts/bench --help)",
+                    "; --no-bench measures the peers alone")
     scratch = os.environ.get("SOFTMAXKERNELS_BENCH_SCRATCH", ".build-bench")
-    return os.path.join(REPO, scratch, "release", "softmax-bench")
+    return os.path.join(REPO, scratch, "release", "softmax-bench"), bench_dtypes(help_text)
+
+
+def bench_dtypes(help_text):
+    """The precisions softmax-bench's --help lists for --dtypes (the option's text, up to the next
+    option: "Comma-separated precisions: float, double."), or None when the help has no --dtypes
+    option (then every requested one is passed on)."""
+    m = re.search(r"^\s*--dtypes <[^>]*>(.*?)(?=^\s*-|^\s*$|\Z)", help_text, re.S | re.M)
+    if not m:
+        return None
+    return {d for d in DTYPES if re.search(rf"\b{d}\b", m.group(1), re.I)}
+
+
+def split_dtypes(requested, supported):
+    """(the precisions to ask softmax-bench for, the ones it does not have)."""
+    if supported is None:
+        return list(requested), []
+    return [d for d in requested if d in supported], [d for d in requested if d not in supported]
 
 
 def measure(args, results, log):
-    bench = None if args.no_bench else build_bench()
+    bench, supported = build_bench() if not args.no_bench else (None, None)
+    bench_dt, missing = split_dtypes(args.dtypes, supported)
+    if bench and missing:
+        note = (f"softmax-bench has no {', '.join(missing)} (its --dtypes: {', '.join(sorted(supported))}): "
+                f"this package's columns of {', '.join(DTYPES[d] for d in missing)} are not measured")
+        print(f"compare: {note}", file=sys.stderr)
+        results.notes.append(note)
     modes = ["accurate", "fast"] if args.mode == "both" else [args.mode]
-    common = ["--dtypes", args.dtypes, "--threads", str(args.threads)] + (["--quick"] if args.quick else [])
+    timing = ["--threads", str(args.threads)] + (["--quick"] if args.quick else [])
     for w in args.workloads:
-        if bench:
+        if bench and bench_dt:
             for i, mode in enumerate(modes):
                 ops = args.ops + (["copy"] if i == len(modes) - 1 else [])
                 out = run([bench, "--ops", ",".join(ops), "--workloads", w, "--mode", mode, "--format", "json",
-                           "--no-progress"] + common, f"{w}: scripts/bench --mode {mode}")
+                           "--no-progress", "--dtypes", ",".join(bench_dt)] + timing, f"{w}: scripts/bench --mode {mode}")
                 log(f"bench-{mode}-{w}.json", out)
                 results.read(out)
         if args.peers:
             cmd = [sys.executable, os.path.join(HERE, "peers.py"), "--ops", ",".join(args.ops), "--workloads", w,
-                   "--peers", ",".join(args.peers), "--torch-grad", args.torch_grad] + common
+                   "--peers", ",".join(args.peers), "--torch-grad", args.torch_grad,
+                   "--dtypes", ",".join(args.dtypes)] + timing
             out = run(cmd, f"{w}: peers ({', '.join(args.peers)})")
             log(f"peers-{w}.csv", out)
             results.read(out)
@@ -181,7 +219,7 @@ def table(results, args, dtype, info):
             row += [fmt(same), f"{fmt(best[0])} {PEERS[best[1]][0]:<{name_width}}" if best else "-"]
             row += [ratio(vals[m], best[0] if best else None) for m in modes] + [ratio(vals[mine], same)]
             rows.append(row)
-    title = (f"{'Float' if dtype == 'float' else 'Double'}: {'best' if args.best else 'median'} ns per element, "
+    title = (f"{DTYPES.get(dtype, dtype)}: {'best' if args.best else 'median'} ns per element, "
              f"{info['threads']} thread{'s' if info['threads'] != 1 else ''}; {info['when']}; {info['cpu']}; "
              f"{info['peers']}")
     out = []
@@ -218,6 +256,10 @@ def legend(results, args, info):
     order = lambda kv: (kv[0][0], OPS.index(kv[0][1]) if kv[0][1] in OPS else 99)
     calls = [(PEERS.get(peer, (peer,))[0], op, call) for (peer, op), call in sorted(results.calls.items(), key=order)
              if op in args.ops]
+    if any(d in ("half", "bfloat16") for d in args.dtypes):
+        lines += ["Float16 and BFloat16: rows, targets and outputs in the 16-bit type. This package computes in Float",
+                  "and rounds each output once; the peers run their own float16 / bfloat16 kernels (peers.py's header)."]
+    lines += results.notes
     if args.markdown:  # one paragraph, then a list
         return "\n".join(lines) + "\n\nPeer calls:\n\n" + "".join(f"- {p} {op}: `{c}`\n" for p, op, c in calls)
     return "\n".join(lines[:1] + ["  " + l for l in lines[1:]]) + "\nPeer calls:\n" \
@@ -230,7 +272,9 @@ def main():
     p.add_argument("--quick", action="store_true", help="shorter timings (scripts/bench --quick, and the same plan for the peers)")
     p.add_argument("--ops", default=",".join(OPS), help="comma-separated, scripts/bench's names (default: %(default)s)")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help="W1..W5 or ROWSxCOLS (default: %(default)s)")
-    p.add_argument("--dtypes", default="float,double", help="float, double (default: %(default)s)")
+    p.add_argument("--dtypes", default="float,double",
+                   help="comma-separated: float, double, half (Float16 / float16), bfloat16; one table each "
+                        "(default: %(default)s; the 16-bit ones: see below)")
     p.add_argument("--threads", type=int, default=1, help="threads per call, this package and the peers (default: 1)")
     p.add_argument("--mode", choices=["accurate", "fast", "both"], default="both", help="this package's mode(s)")
     p.add_argument("--peers", default="onnxruntime,torch", help="comma-separated: onnxruntime, torch; '' for none")
@@ -254,7 +298,10 @@ def main():
     for x in args.peers:
         if x not in PEERS:
             p.error(f"unknown peer '{x}'; known: {', '.join(PEERS)}")
-    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    args.dtypes = [d.strip().lower() for d in args.dtypes.split(",") if d.strip()]
+    for d in args.dtypes:
+        if d not in DTYPES:
+            p.error(f"unknown dtype '{d}'; known: {', '.join(DTYPES)}")
 
     results = Results()
     if args.sources:
@@ -287,7 +334,7 @@ def main():
     info = dict(threads=threads[0] if len(threads) == 1 else "/".join(map(str, threads)),
                 when=results.run.get("when", "date unknown"), cpu=results.run.get("cpu", "CPU unknown"),
                 load=results.run.get("load"), peers=", ".join(names) or "no peers")
-    out = [table(results, args, d, info) for d in dtypes]
+    out = [table(results, args, d, info) for d in args.dtypes]
     print("\n".join(out) + "\n" + legend(results, args, info), end="")
 
 

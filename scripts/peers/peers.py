@@ -12,6 +12,17 @@ Inputs as in scripts/bench: logits normal with std 3 (clamped to +-24), labels u
 an upstream gradient dy normal with std 1, y = softmax(x) and log_softmax(x) computed once,
 binary targets uniform in [0, 1). Outputs are preallocated wherever the API takes one.
 
+Precisions (--dtypes, scripts/bench's names): float, double, and the 16-bit half (IEEE binary16:
+NumPy float16, torch.float16, ONNX FLOAT16) and bfloat16 (torch.bfloat16; NumPy has none, so the
+values are held in float32 arrays rounded to bfloat16 and handed to PyTorch as bfloat16 tensors;
+ONNX Runtime: n/a). Every input is rounded to the precision once, and the reference is computed in
+float64 from the rounded values, so max_error measures the peer's arithmetic and output rounding
+only. The error bounds (a warning on stderr above them): 1e-4 float, 1e-10 double, 2e-3 half and
+1.6e-2 bfloat16 (about 4 units of the last place of 1: 4 x 2^-11 and 4 x 2^-8); in half and
+bfloat16 the check first allows each value an absolute error of 2 units of the type's smallest
+subnormal (the max_error column does not: a mean-reduced float16 gradient of a large matrix is
+subnormal, and its error relative to the largest value grows with the matrix).
+
 The calls (CALLS below says it per cell in the `call` column):
   ONNX Runtime (one InferenceSession per cell, CPU provider, intra_op_num_threads = --threads,
   inputs and outputs bound once with IOBinding, run_with_iobinding timed):
@@ -47,6 +58,12 @@ OPS = ["softmax", "log-softmax", "logsumexp", "cross-entropy", "cross-entropy-gr
 COLUMNS = ["peer", "version", "op", "workload", "rows", "cols", "dtype", "threads", "ns_per_element",
            "ns_per_element_min", "samples", "calls_per_sample", "max_error", "call"]
 # Measure.swift's TimingPlan.accurate and .quick.
+# --dtypes name -> NumPy storage type (bfloat16: float32 arrays holding bfloat16 values), the
+# error bound of max_error, and the absolute error the check allows on top of it in the 16-bit
+# types: 2 units of the smallest subnormal (mean-reduced gradients, 1/N, are subnormal in float16
+# for N above 16384: torch's float16 bce-logits gradient on 256x1000 is 0.8% off by that alone).
+DTYPES = {"float": ("float32", 1e-4, 0.0), "double": ("float64", 1e-10, 0.0), "half": ("float16", 2e-3, 2 * 2.0**-24),
+          "bfloat16": ("float32", 1.6e-2, 2 * 2.0**-133)}
 PLANS = {"accurate": dict(warmup=0.1, min_sample=0.005, min_samples=15, target=0.6, max_samples=200),
          "quick": dict(warmup=0.02, min_sample=0.002, min_samples=5, target=0.08, max_samples=50)}
 
@@ -78,17 +95,31 @@ def measure(fn, plan):
     return quantile(samples, 0.5), samples[0], len(samples), batch
 
 
-class Inputs:
-    """One workload in one precision; extra inputs are made on first use."""
+def round_bfloat16(np, v):
+    """float32 array of `v` rounded to bfloat16 (to nearest, ties to even; finite values)."""
+    u = np.ascontiguousarray(v, dtype=np.float32).view(np.uint32)
+    u = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) & np.uint32(0xFFFF0000)
+    return u.view(np.float32)
 
-    def __init__(self, np, rows, cols, dtype, seed):
-        self.np, self.rows, self.cols, self.dtype = np, rows, cols, dtype
+
+class Inputs:
+    """One workload in one precision (`dname`, a DTYPES key); extra inputs are made on first use.
+    Every array is stored rounded to the precision (`store`)."""
+
+    def __init__(self, np, rows, cols, dname, seed):
+        self.np, self.rows, self.cols, self.dname = np, rows, cols, dname
+        self.dtype = np.dtype(DTYPES[dname][0]).type
         self.rng = np.random.default_rng(seed)
         x = self.rng.standard_normal((rows, cols)) * 3
-        self.x = np.clip(x, -24, 24).astype(dtype)
+        self.x = self.store(np.clip(x, -24, 24))
         self._cache = {}
         k = min(rows, max(1, (1 << 16) // cols))  # evenly spaced rows for the error check
         self.check_rows = [i * rows // k for i in range(k)]
+
+    def store(self, v):
+        """`v` rounded to this precision, in its NumPy storage type."""
+        v = v.astype(self.dtype)
+        return round_bfloat16(self.np, v) if self.dname == "bfloat16" else v
 
     def get(self, name):
         np = self.np
@@ -97,14 +128,14 @@ class Inputs:
             if name == "labels":
                 v = self.rng.integers(0, c, size=r, dtype=np.int64)
             elif name == "dy":
-                v = self.rng.standard_normal((r, c)).astype(self.dtype)
+                v = self.store(self.rng.standard_normal((r, c)))
             elif name == "y":
-                v = np.exp(self.get("log_y").astype(np.float64)).astype(self.dtype)
+                v = self.store(np.exp(self.get("log_y").astype(np.float64)))
             elif name == "log_y":
                 x = self.x.astype(np.float64)
-                v = (x - lse64(np, x)[:, None]).astype(self.dtype)
+                v = self.store(x - lse64(np, x)[:, None])
             elif name == "targets":
-                v = self.rng.random((r, c)).astype(self.dtype)
+                v = self.store(self.rng.random((r, c)))
             self._cache[name] = v
         return self._cache[name]
 
@@ -149,16 +180,19 @@ def reference(np, op, inp):
     raise ValueError(op)
 
 
-def max_error(np, ref, got):
-    """Largest |result - reference| over the checked values, relative to the largest |reference|."""
-    worst = 0.0
+def max_error(np, ref, got, floor=0.0):
+    """Largest |result - reference| over the checked values, relative to the largest |reference|;
+    and the same with `floor` taken off each |result - reference| first (for the bound check)."""
+    worst, beyond = 0.0, 0.0
     for name, (want, rows) in ref.items():
         have = np.asarray(got[name], dtype=np.float64)
         if rows is not None:
             have = have[rows]
         scale = max(float(np.abs(want).max()), 1e-300)
-        worst = max(worst, float(np.abs(have - want).max()) / scale)
-    return worst
+        diff = np.abs(have - want)
+        worst = max(worst, float(diff.max()) / scale)
+        beyond = max(beyond, float(np.maximum(diff - floor, 0).max()) / scale)
+    return worst, beyond
 
 
 def forward(fn):
@@ -184,7 +218,9 @@ class OnnxRuntime:
         """(timed call, results getter, call description) or a string saying why there is none."""
         np, (r, c) = inp.np, (inp.rows, inp.cols)
         h, TP = self.onnx.helper, self.onnx.TensorProto
-        tp = TP.FLOAT if inp.dtype == np.float32 else TP.DOUBLE
+        if inp.dname == "bfloat16":
+            return "n/a: bfloat16 not measured (NumPy has no bfloat16 to bind; ORT 1.32 has no CPU bfloat16 Softmax)"
+        tp = {"float": TP.FLOAT, "double": TP.DOUBLE, "half": TP.FLOAT16}[inp.dname]
         value = h.make_tensor_value_info
         if op == "softmax" or op == "log-softmax":
             kind = "Softmax" if op == "softmax" else "LogSoftmax"
@@ -241,20 +277,30 @@ class PyTorch:
     def mode(self, fn):
         return self.torch.inference_mode() if getattr(fn, "forward", False) else contextlib.nullcontext()
 
+    def tensor(self, inp, a):
+        """The NumPy array `a` of `inp` as a tensor of the precision (bfloat16: converted, exactly)."""
+        t = self.torch.from_numpy(a)
+        return t.to(self.torch.bfloat16) if inp.dname == "bfloat16" else t
+
+    def numpy(self, t):
+        """A result tensor as NumPy (bfloat16 widened to float32, exactly)."""
+        t = t.detach()
+        return (t.float() if t.dtype == self.torch.bfloat16 else t).numpy()
+
     def cell(self, op, inp):
         torch, np = self.torch, inp.np
         F = torch.nn.functional
         aten = torch.ops.aten
-        x = torch.from_numpy(inp.x)
+        x = self.tensor(inp, inp.x)
         dt = x.dtype
         if op in ("softmax", "log-softmax"):
             y = torch.empty_like(x)
             f = torch.softmax if op == "softmax" else torch.log_softmax
-            return forward(lambda: f(x, -1, out=y)), (lambda: {"y": y.numpy()}), \
+            return forward(lambda: f(x, -1, out=y)), (lambda: {"y": self.numpy(y)}), \
                 f"torch.{f.__name__}(x, -1, out=y)"
         if op == "logsumexp":
             o = torch.empty(inp.rows, dtype=dt)
-            return forward(lambda: torch.logsumexp(x, -1, out=o)), (lambda: {"y": o.numpy()}), \
+            return forward(lambda: torch.logsumexp(x, -1, out=o)), (lambda: {"y": self.numpy(o)}), \
                 "torch.logsumexp(x, -1, out=o)"
         if op == "cross-entropy":
             t = torch.from_numpy(inp.get("labels"))
@@ -270,7 +316,7 @@ class PyTorch:
                 def run():
                     loss = F.cross_entropy(xg, t)
                     res["loss"], res["grad"] = loss, torch.autograd.grad(loss, xg)[0]
-                return run, (lambda: {k: v.detach().numpy() for k, v in res.items()}), \
+                return run, (lambda: {k: self.numpy(v) for k, v in res.items()}), \
                     "F.cross_entropy + torch.autograd.grad"
             lsm, gn, g = torch.empty_like(x), torch.empty_like(x), torch.empty_like(x)
             loss, tw, one = torch.empty((), dtype=dt), torch.empty((), dtype=dt), torch.ones((), dtype=dt)
@@ -279,25 +325,25 @@ class PyTorch:
                 aten.nll_loss_forward.output(lsm, t, None, 1, -100, output=loss, total_weight=tw)
                 aten.nll_loss_backward.grad_input(one, lsm, t, None, 1, -100, tw, grad_input=gn)
                 aten._log_softmax_backward_data.out(gn, lsm, 1, dt, out=g)
-            return forward(run), (lambda: {"loss": loss.numpy(), "grad": g.numpy()}), \
+            return forward(run), (lambda: {"loss": self.numpy(loss), "grad": self.numpy(g)}), \
                 "aten _log_softmax, nll_loss_forward, nll_loss_backward, _log_softmax_backward_data (out=)"
         if op == "bce-logits":
             xg = x.clone().requires_grad_(True)
-            t = torch.from_numpy(inp.get("targets"))
+            t = self.tensor(inp, inp.get("targets"))
             res = {}
             def run():
                 loss = F.binary_cross_entropy_with_logits(xg, t)
                 res["loss"], res["grad"] = loss, torch.autograd.grad(loss, xg)[0]
-            return run, (lambda: {k: v.detach().numpy() for k, v in res.items()}), \
+            return run, (lambda: {k: self.numpy(v) for k, v in res.items()}), \
                 "F.binary_cross_entropy_with_logits + torch.autograd.grad"
         if op == "softmax-backward":
-            y, dy, dx = torch.from_numpy(inp.get("y")), torch.from_numpy(inp.get("dy")), torch.empty_like(x)
+            y, dy, dx = self.tensor(inp, inp.get("y")), self.tensor(inp, inp.get("dy")), torch.empty_like(x)
             return forward(lambda: aten._softmax_backward_data.out(dy, y, -1, dt, grad_input=dx)), \
-                (lambda: {"grad": dx.numpy()}), "aten._softmax_backward_data.out(dy, y, -1, dtype, grad_input=dx)"
+                (lambda: {"grad": self.numpy(dx)}), "aten._softmax_backward_data.out(dy, y, -1, dtype, grad_input=dx)"
         if op == "log-softmax-backward":
-            ly, dy, dx = torch.from_numpy(inp.get("log_y")), torch.from_numpy(inp.get("dy")), torch.empty_like(x)
+            ly, dy, dx = self.tensor(inp, inp.get("log_y")), self.tensor(inp, inp.get("dy")), torch.empty_like(x)
             return forward(lambda: torch._log_softmax_backward_data(dy, ly, -1, dt, out=dx)), \
-                (lambda: {"grad": dx.numpy()}), "torch._log_softmax_backward_data(dy, log_y, -1, dtype, out=dx)"
+                (lambda: {"grad": self.numpy(dx)}), "torch._log_softmax_backward_data(dy, log_y, -1, dtype, out=dx)"
         return "n/a"
 
 
@@ -305,7 +351,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ops", default=",".join(OPS))
     p.add_argument("--workloads", default=",".join(WORKLOADS))
-    p.add_argument("--dtypes", default="float,double")
+    p.add_argument("--dtypes", default="float,double", help="comma-separated: " + ", ".join(DTYPES))
     p.add_argument("--peers", default="onnxruntime,torch", help="comma-separated: onnxruntime, torch")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quick", action="store_true")
@@ -325,13 +371,14 @@ def main():
     for wname in args.workloads.split(","):
         wname = wname.strip()
         r, c = WORKLOADS[wname] if wname in WORKLOADS else map(int, wname.lower().split("x"))
-        for dname in args.dtypes.split(","):
-            dtype = np.float32 if dname.strip() == "float" else np.float64
-            inp = Inputs(np, r, c, dtype, args.seed + r * 1000003 + c)
+        for dname in [d.strip() for d in args.dtypes.split(",") if d.strip()]:
+            if dname not in DTYPES:
+                p.error(f"unknown dtype '{dname}'; known: {', '.join(DTYPES)}")
+            inp = Inputs(np, r, c, dname, args.seed + r * 1000003 + c)
             for op in ops:
                 ref = None
                 for peer in peers:
-                    row = [peer.name, peer.version, op, wname, r, c, dname.strip(), args.threads]
+                    row = [peer.name, peer.version, op, wname, r, c, dname, args.threads]
                     cell = peer.cell(op, inp)
                     if isinstance(cell, str):
                         out.writerow(row + ["", "", "", "", "", cell]); sys.stdout.flush()
@@ -342,11 +389,11 @@ def main():
                     with peer.mode(fn):
                         med, best, n, batch = measure(fn, plan)
                     ref = ref or reference(np, op, inp)
-                    err = max_error(np, ref, results())
-                    bound = 1e-4 if dtype == np.float32 else 1e-10
-                    if not err <= bound:
-                        print(f"peers.py: {peer.name} {op} {wname} {dname}: error {err:.3g} above {bound:g}",
-                              file=sys.stderr)
+                    _, bound, floor = DTYPES[dname]
+                    err, beyond = max_error(np, ref, results(), floor)
+                    if not beyond <= bound:
+                        print(f"peers.py: {peer.name} {op} {wname} {dname}: error {err:.3g} above {bound:g}"
+                              + (f" (beyond {floor:.3g} absolute: {beyond:.3g})" if floor else ""), file=sys.stderr)
                     e = r * c
                     out.writerow(row + [f"{med / e:.4f}", f"{best / e:.4f}", n, batch, f"{err:.3g}", call])
                     sys.stdout.flush()
