@@ -6,7 +6,7 @@
 // after a first line `isa <InstructionSet.active>`.
 // ns per element is the minimum over the samples (timing noise only ever adds time). Each
 // sample is one call, or a batch of calls reaching 2 ms; sampling stops after `--seconds` per cell
-// (at least 3 samples). Arguments: `--workloads W1,W2` (default W2), `--types Float,Double`
+// (at least 3 samples). Arguments: `--workloads W1,W2` (default W2), `--types Float,Double,Float16,BFloat16`
 // (default Float), `--seconds 0.3`. SOFTMAXKERNELS_ISA=avx2|baseline picks the backend as usual.
 import SoftmaxKernels
 
@@ -67,10 +67,10 @@ func run<T: SoftmaxScalar>(_: T.Type, _ name: String, workloads: [String], secon
     let lm = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows)
     for i in lm.indices { lm[i] = Int32(truncatingIfNeeded: next() % UInt64(cols)) }
     let y = UnsafeMutableBufferPointer<T>.allocate(capacity: rows * cols)
-    let lse = UnsafeMutableBufferPointer<T>.allocate(capacity: rows)
+    let lse = UnsafeMutableBufferPointer<T.Arithmetic>.allocate(capacity: rows)
     defer { xm.deallocate(); lm.deallocate(); y.deallocate(); lse.deallocate() }
     let x = UnsafeBufferPointer(xm), labels = UnsafeBufferPointer(lm)
-    var sink: T = 0
+    var sink: T.Arithmetic = 0
     for mode in [KernelOptions.Mode.accurate, .fast] {
       let modeName = mode == .accurate ? "accurate" : "fast"
       let options = KernelOptions(mode: mode)
@@ -97,6 +97,8 @@ for t in types {
   switch t {
   case "Float": try run(Float.self, t, workloads: workloads, seconds: seconds)
   case "Double": try run(Double.self, t, workloads: workloads, seconds: seconds)
+  case "Float16": try run(Float16.self, t, workloads: workloads, seconds: seconds)
+  case "BFloat16": try run(BFloat16.self, t, workloads: workloads, seconds: seconds)
   default: fatalError("unknown type \(t)")
   }
 }
