@@ -231,37 +231,6 @@ extension VectorMath {
     return hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z)
   }
 
-  /// A class-label row of one to four vectors without label smoothing (the W1 shape), held in
-  /// registers as `ShortRow` does for softmax: one load, one exp per element, the gradient (when
-  /// asked for) stored from the same registers; same formulas as `labelGradientWithoutSmoothing`.
-  /// `g` may be `x` (everything is read before the store). Returns nil, having written nothing,
-  /// for a row whose max is not finite or that holds a NaN (the caller takes the general path).
-  @inlinable @inline(__always)
-  package static func shortLabelRow(
-    _ x: UnsafePointer<Storage>, count n: Int, label t: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar,
-    gradient g: UnsafeMutablePointer<Storage>?
-  ) -> RowLoss<Scalar>? {
-    let (v, m) = shortRowMax(x, count: n)
-    guard m.isFinite else { return nil }
-    let xt = element(x, t)
-    let (e, raw) = shortRowExp(v, max: m, count: n)
-    guard !raw.isNaN else { return nil }
-    let excess = excessNearLeastNormal(x, count: n, max: m, excess: raw)
-    let z = p.zLoss, hard = p.weights.map { $0[t] } ?? 1
-    let lp = log1p(excess), lse = m + lp
-    if let g {
-      let sum = 1 + excess
-      let f = ExpFactor<Self>(scale * hard / sum, plus: 2 * z * scale / sum, times: lse)
-      storeShort((f.times(e.0), f.times(e.1), f.times(e.2), f.times(e.3)), to: g, count: n)
-      if storesScalars {
-        g[t] = narrow(widen(g[t]) - scale * hard)
-      } else {  // g_t from its unrounded value (the lane of `e` that holds x_t: the same bits)
-        g[t] = narrow(f.times(Vector(repeating: expOfDifference(xt, m)))[0] - scale * hard)
-      }
-    }
-    return hardLabelLoss(hard: hard, max: m, label: xt, log1pExcess: lp, zLoss: z)
-  }
-
   /// `labelSliceLoss` for a row whose max is not finite (scalar; rare):
   /// NaN row -> NaN loss and gradient; fully masked -> +inf loss (from the slice holding the
   /// label), gradient 0; k entries +inf -> the limit: p_j = 1/k on them, L - x_j = log k there
@@ -305,44 +274,77 @@ extension VectorMath {
 
   /// Row-wise class-label cross-entropy: per-row losses to `losses` (0 for ignored rows) when not
   /// nil, the gradient (times `scale`) to `gradient` when not nil (may be the logits, in place);
-  /// returns the sum of the per-row losses. Labels are valid (checked by the caller).
+  /// returns the sum of the per-row losses, added in row order. Labels are valid (checked by the
+  /// caller). Without label smoothing, rows shorter than `rowBlockLimit` go `width` at a time
+  /// (`labelRowBlock`); the rows a block leaves, and all others, go one at a time (`labelRow`).
   @inlinable
   package static func crossEntropyLabelRows(
     _ x: StridedRows<Storage>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
     scale: Scalar, gradient: MutableStridedRows<Storage>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
     let n = x.cols
-    var total = LossSum<Scalar>()
-    for r in 0..<x.rows {
-      let t = labels[r]
-      if let ignore = p.ignoreIndex, t == ignore {
-        losses?[r] = 0
-        if let gradient { fill(gradient.row(r), count: n, with: 0) }
-        continue
-      }
-      let xr = x.row(r)
-      if isShortRow(n), p.labelSmoothing == 0,
-        let loss = shortLabelRow(xr, count: n, label: Int(t), p, scale: scale, gradient: gradient?.row(r))
-      {
+    guard p.labelSmoothing == 0, usesRowBlocks(n) else {
+      var total = LossSum<Scalar>()
+      for r in 0..<x.rows {
+        let loss = labelRow(x, labels: labels, p, scale: scale, gradient: gradient, row: r)
         losses?[r] = loss.value
         total.add(loss)
-        continue
       }
-      if let g = gradient?.row(r), p.labelSmoothing == 0, n > 0,
-        let loss = labelGradientWithoutSmoothing(xr, count: n, label: Int(t), p, scale: scale, gradient: g)
-      {
-        losses?[r] = loss.value
-        total.add(loss)
-        continue
-      }
-      let s = logSumExpPartial(xr, count: n)
-      let loss = labelSliceLoss(
-        xr, count: n, offset: 0, label: Int(t), state: s, p, sliceWeightSum: p.weightSum, scale: scale,
-        gradient: gradient?.row(r))
-      losses?[r] = loss.value
-      total.add(loss)
+      return total
     }
-    return total
+    let w = width
+    // The block's columns (2n vectors) on the stack, as `forEachRowBlock`.
+    precondition(2 &* n <= 256, "row blocks are for rows of fewer than 8 vectors of at most 16 lanes")
+    var scratch = InlineArray<256, Vector>(repeating: Vector())
+    var columns = scratch.mutableSpan
+    // The sum stays a local of the closure (in registers), not a captured variable.
+    return columns.withUnsafeMutableBufferPointer { columns in
+      let c = columns.baseAddress!
+      var total = LossSum<Scalar>()
+      var r = 0
+      while r < x.rows {
+        let lanes = Swift.min(w, x.rows &- r)
+        // A constant `width` in the usual case, so its loops over lanes unroll.
+        @inline(__always) func block(_ lanes: Int) -> (max: Vector, loss: Vector, scaledLoss: Vector) {
+          labelRowBlock(
+            x.row(r), stride: x.stride, count: n, lanes: lanes, labels: labels + r, p, scale: scale,
+            gradient: gradient?.row(r), stride: gradient?.stride ?? 0, columns: c)
+        }
+        let b = lanes == w ? block(w) : block(lanes)
+        for k in 0..<lanes {
+          let loss = isFinite(b.max, lane: k)
+            ? RowLoss(value: b.loss[k], scaled: b.scaledLoss[k])
+            : labelRow(x, labels: labels, p, scale: scale, gradient: gradient, row: r &+ k)
+          losses?[r &+ k] = loss.value
+          total.add(loss)
+        }
+        r &+= w
+      }
+      return total
+    }
+  }
+
+  /// The class-label cross-entropy of row `r` (see `crossEntropyLabelRows`).
+  @inlinable @inline(__always)
+  package static func labelRow(
+    _ x: StridedRows<Storage>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
+    scale: Scalar, gradient: MutableStridedRows<Storage>?, row r: Int
+  ) -> RowLoss<Scalar> {
+    let n = x.cols, t = labels[r]
+    if let ignore = p.ignoreIndex, t == ignore {
+      if let gradient { fill(gradient.row(r), count: n, with: 0) }
+      return RowLoss()
+    }
+    let xr = x.row(r)
+    if let g = gradient?.row(r), p.labelSmoothing == 0, n > 0,
+      let loss = labelGradientWithoutSmoothing(xr, count: n, label: Int(t), p, scale: scale, gradient: g)
+    {
+      return loss
+    }
+    let s = logSumExpPartial(xr, count: n)
+    return labelSliceLoss(
+      xr, count: n, offset: 0, label: Int(t), state: s, p, sliceWeightSum: p.weightSum, scale: scale,
+      gradient: gradient?.row(r))
   }
 
   /// Row-wise probability-target cross-entropy: loss_r = sum_j c_j (L - x_j) + z L^2 with

@@ -168,4 +168,15 @@ extension VectorMath {
       }
     }
   }
+
+  /// The sum of the lanes as a balanced tree.
+  @inlinable @inline(__always)
+  package static func horizontalSum(_ v: Vector) -> Scalar {
+    var lanes = Vector.scalarCount, acc = v
+    while lanes > 1 {
+      lanes /= 2
+      for k in 0..<lanes { acc[k] = acc[k] + acc[k &+ lanes] }
+    }
+    return acc[0]
+  }
 }

@@ -78,9 +78,11 @@ enum CECases {
   }
 
   static func make<T: ReferenceScalar>(
-    _: T.Type, cols colRange: ClosedRange<Int>, adversarial: Bool, labels useLabels: Bool
+    _: T.Type, rows rowRange: ClosedRange<Int> = 1...3, cols colRange: ClosedRange<Int>, adversarial: Bool,
+    labels useLabels: Bool
   ) -> Generator<CECase<T>, Shrink.None<CECase<T>>> {
-    let base = adversarial ? Rows.adversarial(T.self, cols: colRange) : Rows.random(T.self, cols: colRange)
+    let base = adversarial
+      ? Rows.adversarial(T.self, rows: rowRange, cols: colRange) : Rows.random(T.self, rows: rowRange, cols: colRange)
     return Generator { rng in
       let m = base.run(using: &rng)
       var d = Draw(rng: rng)
