@@ -11,8 +11,10 @@
 extension VectorMath {
   /// Row-wise BCE with logits over `rows x cols` (`posWeight` has `cols` entries or is nil for
   /// all 1): elementwise losses to `losses`, scale * gradient to `gradient` (either may be nil;
-  /// `gradient` may be the logits), returns the sum of the losses (one compensated sum per row,
-  /// added up) with its scaled form for the mean (`LossSum`).
+  /// `gradient` may be the logits), returns the sum of the losses with its scaled form for the
+  /// mean (`LossSum`): one lane-wise compensated sum over every row (element j of a row in lane
+  /// j mod width, whatever the strides), folded once at the end; a fold per row cost more than
+  /// the row's elements at W1's 10 columns.
   @inlinable
   package static func binaryCrossEntropyRows(
     _ x: StridedRows<Storage>, targets t: StridedRows<Storage>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,
@@ -42,20 +44,25 @@ extension VectorMath {
       let g = negCoef * ifNegative(xv, lo, else: hi) - posCoef * ifNegative(xv, hi, else: lo)
       return (l, g * sv)
     }
+    // `scaled` = sum of loss * shrink: the sum for a mean when the plain sum overflows, and a
+    // witness: every loss is >= 0, so if the plain sum is NaN while the scaled one is not, a term
+    // (or the sum) was past the range (compensation met inf - inf). It runs plainly over at most
+    // 256 vectors (`part`), then into a compensated sum.
+    var s = CompensatedSum<Vector>(), scaled = CompensatedSum<Vector>(), part = Vector()
     for r in 0..<x.rows {
       let xr = x.row(r), tr = t.row(r), lr = losses?.row(r), gr = gradient?.row(r)
-      // `scaled` = sum of loss * shrink, uncompensated: the row's sum for a mean when the plain sum
-      // overflows, and a witness: every loss is >= 0, so if the compensated sum is NaN while the
-      // scaled one is not, a term (or the sum) was past the range (compensation met inf - inf).
-      var s = CompensatedSum<Vector>(), scaled = Vector()
       var i = 0
       while i &+ w <= n {
         let (l, g) = element(read(xr + i), read(tr + i), weightsAt(posWeight, i))
         if let lr { store(l, to: lr + i) }
         if let gr { write(g, to: gr + i) }
         s.add(l)
-        scaled += l * shrink
+        part += l * shrink
         i &+= w
+        if i & (256 &* w &- 1) == 0 {  // (w is a power of two)
+          scaled.add(part)
+          part = Vector()
+        }
       }
       if i < n {
         let c = n &- i
@@ -66,11 +73,13 @@ extension VectorMath {
         // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
         let lm = zeroWhereZero(tailOnes(c), else: l)
         s.add(lm)
-        scaled += lm * shrink
+        part += lm * shrink
       }
-      let scaledTotal = scaled.sum()
-      total.add(RowLoss(value: finiteOrInfinite(s.total(merging: CompensatedSum(), using: Self.self), unless: scaledTotal), scaled: scaledTotal))
+      scaled.add(part)
+      part = Vector()
     }
+    let scaledTotal = scaled.total(merging: CompensatedSum(), using: Self.self)
+    total.add(RowLoss(value: finiteOrInfinite(s.total(merging: CompensatedSum(), using: Self.self), unless: scaledTotal), scaled: scaledTotal))
     return total
   }
 }

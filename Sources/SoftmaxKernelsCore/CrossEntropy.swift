@@ -274,9 +274,10 @@ extension VectorMath {
 
   /// Row-wise class-label cross-entropy: per-row losses to `losses` (0 for ignored rows) when not
   /// nil, the gradient (times `scale`) to `gradient` when not nil (may be the logits, in place);
-  /// returns the sum of the per-row losses, added in row order. Labels are valid (checked by the
-  /// caller). Without label smoothing, rows shorter than `rowBlockLimit` go `width` at a time
-  /// (`labelRowBlock`); the rows a block leaves, and all others, go one at a time (`labelRow`).
+  /// returns the sum of the per-row losses (compensated; its rounding depends only on the rows
+  /// and their split over threads). Labels are valid (checked by the caller). Without label
+  /// smoothing, rows shorter than `rowBlockLimit` go `width` at a time (`labelRowBlock`); the
+  /// rows a block leaves, and all others, go one at a time (`labelRow`).
   @inlinable
   package static func crossEntropyLabelRows(
     _ x: StridedRows<Storage>, labels: UnsafePointer<Int32>, _ p: CrossEntropyParameters<Scalar>,
@@ -301,6 +302,10 @@ extension VectorMath {
     return columns.withUnsafeMutableBufferPointer { columns in
       let c = columns.baseAddress!
       var total = LossSum<Scalar>()
+      // Whole blocks whose rows are all handled add their losses lane-wise (the plain and the
+      // scaled sums, and NaN in `check` once a scaled loss is not finite); the other rows go to
+      // `total` one by one.
+      var plain = CompensatedSum<Vector>(), scaled = CompensatedSum<Vector>(), check = Vector()
       var r = 0
       while r < x.rows {
         let lanes = Swift.min(w, x.rows &- r)
@@ -311,6 +316,14 @@ extension VectorMath {
             gradient: gradient?.row(r), stride: gradient?.stride ?? 0, columns: c)
         }
         let b = lanes == w ? block(w) : block(lanes)
+        if lanes == w && horizontalSum(b.max - b.max) == 0 {
+          if let losses { store(b.loss, to: losses + r) }
+          plain.add(b.loss)
+          scaled.add(b.scaledLoss)
+          check += b.scaledLoss - b.scaledLoss
+          r &+= w
+          continue
+        }
         for k in 0..<lanes {
           let loss = isFinite(b.max, lane: k)
             ? RowLoss(value: b.loss[k], scaled: b.scaledLoss[k])
@@ -320,6 +333,11 @@ extension VectorMath {
         }
         r &+= w
       }
+      var lanewise = LossSum<Scalar>()
+      lanewise.plain.add(plain.total(merging: CompensatedSum(), using: Self.self))
+      lanewise.scaled.add(scaled.total(merging: CompensatedSum(), using: Self.self))
+      lanewise.nonFinite = !(horizontalSum(check) == 0)
+      total.add(lanewise)
       return total
     }
   }

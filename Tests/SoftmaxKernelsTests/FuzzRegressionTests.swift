@@ -139,12 +139,14 @@ struct FuzzRegressionTests {
     let g = T.greatestFiniteMagnitude
     // (logits, labels, class weights): a row loss of 1.5 G beside a loss near 0; a weight of 4
     // on a row loss of 0.75 G, in two columns and in eight (a one-vector row on AVX2 Float, the
-    // short-row path); three rows of 0.75 G each (their sum overflows).
+    // short-row path); three rows of 0.75 G each (their sum overflows); 40 such rows, whole row
+    // blocks for every width, whose losses are summed lane-wise (`crossEntropyLabelRows`).
     let cases: [([T], [Int], [T]?)] = [
       ([g, -g / 2, 0, 0], [1, 0], nil),
       ([g / 2, -g / 4], [1], [1, 4]),
       ([g / 2, -g / 4, 0, 0, 0, 0, 0, 0], [1], [1, 4, 1, 1, 1, 1, 1, 1]),
       ([g / 2, -g / 4, g / 2, -g / 4, g / 2, -g / 4], [1, 1, 1], nil),
+      ([[T]](repeating: [g / 2, -g / 4], count: 40).flatMap { $0 }, [Int](repeating: 1, count: 40), nil),
     ]
     for (x, labels, weights) in cases {
       let cols = x.count / labels.count
