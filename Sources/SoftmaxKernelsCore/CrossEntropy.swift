@@ -309,13 +309,15 @@ extension VectorMath {
       var r = 0
       while r < x.rows {
         let lanes = Swift.min(w, x.rows &- r)
-        // A constant `width` in the usual case, so its loops over lanes unroll.
-        @inline(__always) func block(_ lanes: Int) -> (max: Vector, loss: Vector, scaledLoss: Vector) {
+        // A constant `width` in the usual case, so its loops over lanes unroll. (`r` is passed,
+        // not captured: a local function capturing a `var` boxed it on the heap, one malloc per
+        // call, which the Benchmarks allocation gate caught.)
+        @inline(__always) func block(_ r: Int, _ lanes: Int) -> (max: Vector, loss: Vector, scaledLoss: Vector) {
           labelRowBlock(
             x.row(r), stride: x.stride, count: n, lanes: lanes, labels: labels + r, p, scale: scale,
             gradient: gradient?.row(r), stride: gradient?.stride ?? 0, columns: c)
         }
-        let b = lanes == w ? block(w) : block(lanes)
+        let b = lanes == w ? block(r, w) : block(r, lanes)
         if lanes == w && horizontalSum(b.max - b.max) == 0 {
           if let losses { store(b.loss, to: losses + r) }
           plain.add(b.loss)
