@@ -46,7 +46,7 @@
 
   /// Adds the losses summed in `other` (another range of rows): its sums and their
   /// compensations, so the total stays compensated.
-  @inlinable
+  @inlinable @inline(__always)
   package mutating func add(_ other: LossSum) {
     plain.add(other.plain.sum)
     plain.add(other.plain.compensation)
