@@ -7,7 +7,8 @@
 //
 // Every load precedes every store, so the gradient may be the logits (in place) with the same
 // bits. A lane whose row is ignored, holds a NaN or has a max that is not finite is left
-// unwritten by the block and done by the row path; rows are added to the loss sum in order.
+// unwritten by the block and done by the row path. Whole blocks add their losses lane-wise;
+// the other rows are added one by one (`crossEntropyLabelRows`).
 
 extension ExpFactor {
   /// The factor a + c l per lane (rows of a block, each with its own coefficients).
