@@ -2,7 +2,8 @@
 ///
 /// Every operation takes its options last. ``accurate`` (the default) evaluates exp with SLEEF's
 /// 1-ulp vector functions; ``fast`` uses an exp written on Swift SIMD types and inlined into the
-/// kernels, still within the package's error bounds and with the same NaN and infinity rules.
+/// kernels (and, in binary cross-entropy, an inlined log1p), still within the package's error
+/// bounds and with the same NaN and infinity rules.
 ///
 /// ```swift
 /// let options = KernelOptions(mode: .fast, threads: 0)  // inlined exp, one thread per processor
@@ -12,7 +13,7 @@ public struct KernelOptions: Sendable, Hashable {
   public enum Mode: Sendable, Hashable, CaseIterable {
     /// SLEEF's vector exp (1 ulp). The default and the reference.
     case accurate
-    /// The inlined Swift SIMD exp: faster, within the same bounds.
+    /// The inlined Swift SIMD exp (and BCE's log1p): faster, within the same bounds.
     case fast
   }
 

@@ -23,7 +23,7 @@ enum SleefAVX2Double: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd4_u10avx2(x) }
 }
 
-/// Fast mode, 8 x Float: the inlined `fastExp`; log and log1p (once per row) from SLEEF.
+/// Fast mode, 8 x Float: the inlined `fastExp`; log and log1p (once per row) from SLEEF; BCE's log1p inlined.
 enum FastAVX2Float: VectorMath {
   typealias Scalar = Float
   typealias Vector = SIMD8<Float>
@@ -33,9 +33,10 @@ enum FastAVX2Float: VectorMath {
   @inline(__always) static func expOneStepReduced(_ x: Vector) -> Vector { fastExp(x, oneStepReduction: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Float.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Float.log1p(x) }
+  @inline(__always) static func log1pOnUnitInterval(_ x: Vector) -> Vector { fastLog1pOnUnitInterval(x) }
 }
 
-/// Fast mode, 4 x Double: the inlined `fastExp`; log and log1p from SLEEF.
+/// Fast mode, 4 x Double: the inlined `fastExp`; log and log1p from SLEEF; BCE's log1p inlined.
 enum FastAVX2Double: VectorMath {
   typealias Scalar = Double
   typealias Vector = SIMD4<Double>
@@ -44,6 +45,7 @@ enum FastAVX2Double: VectorMath {
   @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX2Double.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX2Double.log1p(x) }
+  @inline(__always) static func log1pOnUnitInterval(_ x: Vector) -> Vector { fastLog1pOnUnitInterval(x) }
 }
 
 // `VectorMath.materialized` (an optimization barrier for the lane-folding trees) for 8 x Float.

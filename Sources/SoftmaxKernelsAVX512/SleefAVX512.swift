@@ -24,7 +24,7 @@ enum SleefAVX512Double: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd8_u10avx512f(x) }
 }
 
-/// Fast mode, 16 x Float: the inlined `fastExp`; log and log1p (once per row) from SLEEF.
+/// Fast mode, 16 x Float: the inlined `fastExp`; log and log1p (once per row) from SLEEF; BCE's log1p inlined.
 enum FastAVX512Float: VectorMath {
   typealias Scalar = Float
   typealias Vector = SIMD16<Float>
@@ -37,9 +37,10 @@ enum FastAVX512Float: VectorMath {
   }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Float.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Float.log1p(x) }
+  @inline(__always) static func log1pOnUnitInterval(_ x: Vector) -> Vector { fastLog1pOnUnitInterval(x) }
 }
 
-/// Fast mode, 8 x Double: the inlined `fastExp`; log and log1p from SLEEF.
+/// Fast mode, 8 x Double: the inlined `fastExp`; log and log1p from SLEEF; BCE's log1p inlined.
 enum FastAVX512Double: VectorMath {
   typealias Scalar = Double
   typealias Vector = SIMD8<Double>
@@ -49,6 +50,7 @@ enum FastAVX512Double: VectorMath {
   @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpScaleF(x, anyArgument: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefAVX512Double.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefAVX512Double.log1p(x) }
+  @inline(__always) static func log1pOnUnitInterval(_ x: Vector) -> Vector { fastLog1pOnUnitInterval(x) }
 }
 
 // The lane operations of `VectorMath` at 512 bits, through the shim's intrinsics (see shim.h for
@@ -144,6 +146,14 @@ package enum AVX512Backend {
   /// can be checked directly. Call it only where the CPU has AVX-512.
   package static func fastFloatExpOneStepReduced(_ x: SIMD16<Float>) -> SIMD16<Float> {
     FastAVX512Float.expOneStepReduced(x)
+  }
+  /// For tests only: the fast backends' BCE log1p (`fastLog1pOnUnitInterval`) with this
+  /// backend's FMA and lane selects. Call them only where the CPU has AVX-512.
+  package static func fastFloatLog1pOnUnitInterval(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    FastAVX512Float.log1pOnUnitInterval(x)
+  }
+  package static func fastDoubleLog1pOnUnitInterval(_ x: SIMD8<Double>) -> SIMD8<Double> {
+    FastAVX512Double.log1pOnUnitInterval(x)
   }
 
   package static let float: KernelTable<Float, Float> = KernelTable(SleefAVX512Float.self)

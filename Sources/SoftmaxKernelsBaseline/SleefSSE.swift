@@ -25,7 +25,7 @@ enum SleefSSEDouble: VectorMath {
   @inline(__always) static func log1p(_ x: Vector) -> Vector { Sleef_log1pd2_u10(x) }
 }
 
-/// Fast mode, 4 x Float: the inlined `fastExp`; log and log1p from SLEEF.
+/// Fast mode, 4 x Float: the inlined `fastExp`; log and log1p from SLEEF; BCE's log1p inlined.
 enum FastSSEFloat: VectorMath {
   typealias Scalar = Float
   typealias Vector = SIMD4<Float>
@@ -35,9 +35,10 @@ enum FastSSEFloat: VectorMath {
   @inline(__always) static func expOneStepReduced(_ x: Vector) -> Vector { fastExp(x, oneStepReduction: true) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEFloat.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEFloat.log1p(x) }
+  @inline(__always) static func log1pOnUnitInterval(_ x: Vector) -> Vector { fastLog1pOnUnitInterval(x) }
 }
 
-/// Fast mode, 2 x Double: the inlined `fastExp`; log and log1p from SLEEF.
+/// Fast mode, 2 x Double: the inlined `fastExp`; log and log1p from SLEEF; BCE's log1p inlined.
 enum FastSSEDouble: VectorMath {
   typealias Scalar = Double
   typealias Vector = SIMD2<Double>
@@ -46,6 +47,7 @@ enum FastSSEDouble: VectorMath {
   @inline(__always) static func expAnyArgument(_ x: Vector) -> Vector { fastExpAnyArgument(x) }
   @inline(__always) static func log(_ x: Vector) -> Vector { SleefSSEDouble.log(x) }
   @inline(__always) static func log1p(_ x: Vector) -> Vector { SleefSSEDouble.log1p(x) }
+  @inline(__always) static func log1pOnUnitInterval(_ x: Vector) -> Vector { fastLog1pOnUnitInterval(x) }
 }
 
 /// The baseline kernel tables: safe on every x86-64 CPU, and the kernels of every other architecture.

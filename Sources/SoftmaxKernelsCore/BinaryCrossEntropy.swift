@@ -40,7 +40,7 @@ extension VectorMath {
       // product: t = 5e-324 and pw = 0.34 against x = -1e30, FuzzBinaryCrossEntropy).
       let l = zeroWhereZero(negCoef, else: negCoef * max(xv, zero))
         + zeroWhereZero(pw, else: zeroWhereZero(tv, else: posTerm))
-        + (negCoef + posCoef) * log1p(e)
+        + (negCoef + posCoef) * log1pOnUnitInterval(e)
       let g = negCoef * ifNegative(xv, lo, else: hi) - posCoef * ifNegative(xv, hi, else: lo)
       return (l, g * sv)
     }

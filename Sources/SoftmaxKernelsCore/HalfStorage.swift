@@ -43,6 +43,8 @@ where Base.Scalar == Float {
   @inlinable @inline(__always)
   package static func log1p(_ x: Vector) -> Vector { Base.log1p(x) }
   @inlinable @inline(__always)
+  package static func log1pOnUnitInterval(_ x: Vector) -> Vector { Base.log1pOnUnitInterval(x) }
+  @inlinable @inline(__always)
   package static func load(_ p: UnsafePointer<Float>, count: Int, padding: Float) -> Vector {
     Base.load(p, count: count, padding: padding)
   }

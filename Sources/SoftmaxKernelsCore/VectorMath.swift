@@ -48,6 +48,10 @@
   static func log(_ x: Vector) -> Vector
   /// ln(1 + x) per lane, accurate for small x.
   static func log1p(_ x: Vector) -> Vector
+  /// ln(1 + x) per lane for 0 <= x <= 1 (binary cross-entropy's ln(1 + e^-|x|)); a backend may
+  /// leave other x undefined, as the fast mode's `fastLog1pOnUnitInterval` does. NaN stays NaN.
+  /// Defaults to `log1p`.
+  static func log1pOnUnitInterval(_ x: Vector) -> Vector
   /// True when `exp` is inlined (fast mode): the exp-sum loop then fuses the sum into the exp
   /// loop. False for an out-of-line exp (SLEEF), whose calls clobber every vector register.
   static var inlinesExp: Bool { get }
@@ -90,6 +94,8 @@ extension VectorMath {
   package static func expAnyArgument(_ x: Vector) -> Vector { exp(x) }
   @inlinable @inline(__always)
   package static func expOneStepReduced(_ x: Vector) -> Vector { exp(x) }
+  @inlinable @inline(__always)
+  package static func log1pOnUnitInterval(_ x: Vector) -> Vector { log1p(x) }
   @inlinable @inline(__always)
   package static func materialized(_ v: Vector) -> Vector { v }
   @inlinable @inline(__always)
