@@ -12,9 +12,8 @@ extension VectorMath {
   /// Row-wise BCE with logits over `rows x cols` (`posWeight` has `cols` entries or is nil for
   /// all 1): elementwise losses to `losses`, scale * gradient to `gradient` (either may be nil;
   /// `gradient` may be the logits), returns the sum of the losses with its scaled form for the
-  /// mean (`LossSum`): one lane-wise compensated sum over every row (element j of a row in lane
-  /// j mod width, whatever the strides), folded once at the end; a fold per row cost more than
-  /// the row's elements at W1's 10 columns.
+  /// mean (`LossSum`): one lane-wise compensated sum over the whole matrix taken as one stream
+  /// (element k of the stream in lane k mod width, whatever the strides), folded once at the end.
   @inlinable
   package static func binaryCrossEntropyRows(
     _ x: StridedRows<Storage>, targets t: StridedRows<Storage>, posWeight: UnsafePointer<Scalar>?, scale: Scalar,
@@ -48,36 +47,79 @@ extension VectorMath {
     // witness: every loss is >= 0, so if the plain sum is NaN while the scaled one is not, a term
     // (or the sum) was past the range (compensation met inf - inf). It runs plainly over at most
     // 256 vectors (`part`), then into a compensated sum.
+    //
+    // The matrix is one stream of rows * cols elements, taken w at a time: element k (row k / cols,
+    // column k % cols) is always in lane k mod w, so a row of 10 does not leave 6 of 16 lanes idle,
+    // and the sum's bits depend on the shape only, never on the strides. A vector inside one row,
+    // or anywhere when every matrix is gap-free (stride == cols), is read and written in place;
+    // one that spans rows of a padded matrix goes lane by lane, and so do the weights of a vector
+    // that spans rows.
     var s = CompensatedSum<Vector>(), scaled = CompensatedSum<Vector>(), part = Vector()
-    for r in 0..<x.rows {
-      let xr = x.row(r), tr = t.row(r), lr = losses?.row(r), gr = gradient?.row(r)
-      var i = 0
-      while i &+ w <= n {
-        let (l, g) = element(read(xr + i), read(tr + i), weightsAt(posWeight, i))
-        if let lr { store(l, to: lr + i) }
-        if let gr { write(g, to: gr + i) }
-        s.add(l)
-        part += l * shrink
-        i &+= w
-        if i & (256 &* w &- 1) == 0 {  // (w is a power of two)
-          scaled.add(part)
-          part = Vector()
+    let count = x.rows &* n
+    let gapFree = x.stride == n && t.stride == n && (losses?.stride ?? n) == n && (gradient?.stride ?? n) == n
+    // Lanes 0..<c of the stream from row r, column j; `padding` past c.
+    @inline(__always) func gather(_ m: StridedRows<Storage>, _ r: Int, _ j: Int, _ c: Int) -> Vector {
+      var v = Vector(), rr = r, jj = j
+      for lane in 0..<c {
+        v[lane] = widen(m.row(rr)[jj])
+        jj &+= 1
+        if jj == n { jj = 0; rr &+= 1 }
+      }
+      return v
+    }
+    @inline(__always) func gatherWeights(_ pw: UnsafePointer<Scalar>, _ j: Int, _ c: Int) -> Vector {
+      var v = one, jj = j
+      for lane in 0..<c {
+        v[lane] = pw[jj]
+        jj &+= 1
+        if jj == n { jj = 0 }
+      }
+      return v
+    }
+    var k = 0, r = 0, j = 0, vectors = 0
+    while k < count {
+      let c = Swift.min(w, count &- k)
+      let full = c == w, inRow = j &+ c <= n, direct = inRow || gapFree
+      let pw: Vector
+      if let posWeight {
+        pw = inRow ? (full ? load(posWeight + j) : load(posWeight + j, count: c, padding: 1)) : gatherWeights(posWeight, j, c)
+      } else {
+        pw = one
+      }
+      var (l, g): (Vector, Vector)
+      if direct {
+        let xp = x.row(r) + j, tp = t.row(r) + j
+        (l, g) = full ? element(read(xp), read(tp), pw) : element(read(xp, count: c, padding: 0), read(tp, count: c, padding: 0), pw)
+        if let losses {
+          if full { store(l, to: losses.row(r) + j) } else { store(l, to: losses.row(r) + j, count: c) }
+        }
+        if let gradient {
+          if full { write(g, to: gradient.row(r) + j) } else { write(g, to: gradient.row(r) + j, count: c) }
+        }
+      } else {
+        (l, g) = element(gather(x, r, j, c), gather(t, r, j, c), pw)
+        var rr = r, jj = j
+        for lane in 0..<c {
+          losses?.row(rr)[jj] = l[lane]
+          gradient?.row(rr)[jj] = narrow(g[lane])
+          jj &+= 1
+          if jj == n { jj = 0; rr &+= 1 }
         }
       }
-      if i < n {
-        let c = n &- i
-        let pw = posWeight.map { load($0 + i, count: c, padding: 1) } ?? one
-        let (l, g) = element(read(xr + i, count: c, padding: 0), read(tr + i, count: c, padding: 0), pw)
-        if let lr { store(l, to: lr + i, count: c) }
-        if let gr { write(g, to: gr + i, count: c) }
-        // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
-        let lm = zeroWhereZero(tailOnes(c), else: l)
-        s.add(lm)
-        part += lm * shrink
+      // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
+      if !full { l = zeroWhereZero(tailOnes(c), else: l) }
+      s.add(l)
+      part += l * shrink
+      vectors &+= 1
+      if vectors & 255 == 0 {
+        scaled.add(part)
+        part = Vector()
       }
-      scaled.add(part)
-      part = Vector()
+      k &+= c
+      j &+= c
+      while j >= n { j &-= n; r &+= 1 }
     }
+    scaled.add(part)
     let scaledTotal = scaled.total(merging: CompensatedSum(), using: Self.self)
     total.add(RowLoss(value: finiteOrInfinite(s.total(merging: CompensatedSum(), using: Self.self), unless: scaledTotal), scaled: scaledTotal))
     return total
