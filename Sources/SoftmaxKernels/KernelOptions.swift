@@ -22,7 +22,9 @@ public struct KernelOptions: Sendable, Hashable {
   /// Threads to split the rows over: 1 (the default) runs on the caller's thread; 0 means one
   /// per active processor. Work under ``minimumElementsPerThread`` elements per thread runs on
   /// fewer threads. Results are bit-identical for any thread count, except that a reduced loss
-  /// may differ in its last bit (the threads' compensated partial sums are added).
+  /// may differ in its last bit (the threads' compensated partial sums are added), and that
+  /// `logSumExp` of fewer rows than threads splits each row's columns (at least 2^19 elements
+  /// per slice) and merges the slices: the same bound, last bits may differ.
   public var threads: Int
 
   /// Options from a mode and a thread count.

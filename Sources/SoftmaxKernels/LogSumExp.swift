@@ -15,6 +15,14 @@ func runLogSumExp<T: SoftmaxScalar>(
     out.update(repeating: -.infinity, count: rows)
     return
   }
+  let slices = try options.columnSlices(rows: rows, cols: cols)
+  if slices > 1 {
+    let table = T._kernels(options.mode)
+    withMergedRowStates(x, slices: slices, mode: options.mode) { states in
+      for r in 0..<rows { out[r] = table.logSumExpOfPartial(states[r]) }
+    }
+    return
+  }
   let kernel = T._kernels(options.mode).logSumExp
   forEachRowRange(rows: rows, threads: threads) { kernel(x.rows($0, count: $1), out + $0) }
 }

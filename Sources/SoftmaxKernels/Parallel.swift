@@ -1,3 +1,5 @@
+internal import SoftmaxKernelsCore
+
 import Dispatch
 
 #if canImport(Glibc)
@@ -17,6 +19,60 @@ extension KernelOptions {
     let (elements, overflow) = rows.multipliedReportingOverflow(by: Swift.max(cols, 1))
     let byWork = overflow ? Int.max : elements / Self.minimumElementsPerThread
     return Swift.max(1, Swift.min(wanted, rows, byWork))
+  }
+}
+
+extension KernelOptions {
+  /// Elements per column slice below which `columnSlices` does not split: a split costs a thread
+  /// hand-off and a merge per row, which outweigh the work below this (docs/performance.md,
+  /// "Threads").
+  static let minimumElementsPerColumnSlice = 1 << 19
+
+  /// Column slices for `rows x cols` elements when the matrix has fewer rows than the threads
+  /// asked for (`threads`, 0 = active processors): one slice of every row per thread, at least
+  /// `minimumElementsPerColumnSlice` elements each. 1 (no column split) when the rows alone can
+  /// keep as many threads busy, or when the work is too small to split.
+  package func columnSlices(rows: Int, cols: Int) throws(SoftmaxError) -> Int {
+    guard threads >= 0 else { throw .invalidThreadCount(threads) }
+    let wanted = threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
+    guard rows < wanted else { return 1 }
+    let (elements, overflow) = rows.multipliedReportingOverflow(by: cols)
+    let byWork = overflow ? Int.max : elements / Self.minimumElementsPerColumnSlice
+    // A slice keeps at least 16 columns (64 bytes of Float), so slices start on whole vectors.
+    let slices = Swift.min(wanted, byWork, cols / 16)
+    return slices > rows ? slices : 1
+  }
+}
+
+/// The results of `body(slice, firstColumn, columnCount)` on `slices` contiguous column ranges
+/// of `cols` columns, in order, run in parallel. Every range but the last starts and ends on a
+/// multiple of 16 columns.
+func mapColumnSlices<R>(cols: Int, slices: Int, _ body: (Int, Int, Int) -> R) -> [R] {
+  let n = Swift.max(slices, 1)
+  func start(_ k: Int) -> Int { k == n ? cols : (cols * k / n) & ~15 }
+  return mapRowRanges(rows: n, threads: n) { k, _ in body(k, start(k), start(k + 1) - start(k)) }
+}
+
+/// Runs `body` with the merged `LogSumExpPartial` of every whole row of `x`, computed over
+/// `slices` column slices in parallel and merged per row in slice order.
+func withMergedRowStates<T: SoftmaxScalar, R>(
+  _ x: StridedRows<T>, slices: Int, mode: KernelOptions.Mode,
+  _ body: (UnsafePointer<LogSumExpPartial<T.Arithmetic>>) -> R
+) -> R {
+  let table = T._kernels(mode)
+  let rows = x.rows
+  var partials = [LogSumExpPartial<T.Arithmetic>](repeating: .empty, count: rows * slices)
+  return partials.withUnsafeMutableBufferPointer { p in
+    let base = p.baseAddress!
+    _ = mapColumnSlices(cols: x.cols, slices: slices) { k, first, count in
+      table.logSumExpPartials(x.columns(first, count: count), base + k * rows)
+    }
+    for r in 0..<rows {
+      var merged = base[r]
+      for k in 1..<slices { merged = table.mergeLogSumExp(merged, base[k * rows + r]) }
+      base[r] = merged
+    }
+    return body(UnsafePointer(base))
   }
 }
 

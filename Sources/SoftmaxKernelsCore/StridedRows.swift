@@ -81,3 +81,19 @@ extension MutableStridedRows {
       base: UnsafeMutableRawPointer(base).assumingMemoryBound(to: Other.self), rows: rows, cols: cols, stride: stride)
   }
 }
+
+extension StridedRows {
+  /// Columns `first ..< first + count` of every row, as a view of their own.
+  @inlinable @inline(__always)
+  package func columns(_ first: Int, count: Int) -> StridedRows {
+    StridedRows(base: base + first, rows: rows, cols: count, stride: stride)
+  }
+}
+
+extension MutableStridedRows {
+  /// Columns `first ..< first + count` of every row, as a view of their own.
+  @inlinable @inline(__always)
+  package func columns(_ first: Int, count: Int) -> MutableStridedRows {
+    MutableStridedRows(base: base + first, rows: rows, cols: count, stride: stride)
+  }
+}
