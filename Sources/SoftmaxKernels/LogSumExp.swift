@@ -18,8 +18,8 @@ func runLogSumExp<T: SoftmaxScalar>(
   let slices = try options.columnSlices(rows: rows, cols: cols)
   if slices > 1 {
     let table = T._kernels(options.mode)
-    withMergedRowStates(x, slices: slices, mode: options.mode) { states in
-      for r in 0..<rows { out[r] = table.logSumExpOfPartial(states[r]) }
+    for (r, state) in mergedRowStates(x, slices: slices, mode: options.mode).enumerated() {
+      out[r] = table.logSumExpOfPartial(state)
     }
     return
   }

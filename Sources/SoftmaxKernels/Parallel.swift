@@ -14,15 +14,10 @@ extension KernelOptions {
   /// Threads to use for `rows x cols` elements: `threads` (0 = active processors), capped by
   /// the number of rows and by `minimumElementsPerThread`.
   func threadCount(rows: Int, cols: Int) throws(SoftmaxError) -> Int {
-    guard threads >= 0 else { throw .invalidThreadCount(threads) }
-    let wanted = threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
-    let (elements, overflow) = rows.multipliedReportingOverflow(by: Swift.max(cols, 1))
-    let byWork = overflow ? Int.max : elements / Self.minimumElementsPerThread
-    return Swift.max(1, Swift.min(wanted, rows, byWork))
+    let byWork = Self.units(rows: rows, cols: Swift.max(cols, 1), of: Self.minimumElementsPerThread)
+    return Swift.max(1, Swift.min(try wantedThreads(), rows, byWork))
   }
-}
 
-extension KernelOptions {
   /// Elements per column slice below which `columnSlices` does not split: a split costs a thread
   /// hand-off and a merge per row, which outweigh the work below this (docs/performance.md,
   /// "Threads").
@@ -33,47 +28,47 @@ extension KernelOptions {
   /// `minimumElementsPerColumnSlice` elements each. 1 (no column split) when the rows alone can
   /// keep as many threads busy, or when the work is too small to split.
   package func columnSlices(rows: Int, cols: Int) throws(SoftmaxError) -> Int {
-    guard threads >= 0 else { throw .invalidThreadCount(threads) }
-    let wanted = threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
+    let wanted = try wantedThreads()
     guard rows < wanted else { return 1 }
-    let (elements, overflow) = rows.multipliedReportingOverflow(by: cols)
-    let byWork = overflow ? Int.max : elements / Self.minimumElementsPerColumnSlice
+    let byWork = Self.units(rows: rows, cols: cols, of: Self.minimumElementsPerColumnSlice)
     // A slice keeps at least 16 columns (64 bytes of Float), so slices start on whole vectors.
     let slices = Swift.min(wanted, byWork, cols / 16)
     return slices > rows ? slices : 1
   }
+
+  /// `threads`, or the active processors for 0; throws for a negative count.
+  private func wantedThreads() throws(SoftmaxError) -> Int {
+    guard threads >= 0 else { throw .invalidThreadCount(threads) }
+    return threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
+  }
+
+  /// How many pieces of `size` elements `rows x cols` holds (Int.max past Int's range).
+  private static func units(rows: Int, cols: Int, of size: Int) -> Int {
+    let (elements, overflow) = rows.multipliedReportingOverflow(by: cols)
+    return overflow ? Int.max : elements / size
+  }
 }
 
-/// The results of `body(slice, firstColumn, columnCount)` on `slices` contiguous column ranges
-/// of `cols` columns, in order, run in parallel. Every range but the last starts and ends on a
-/// multiple of 16 columns.
-func mapColumnSlices<R>(cols: Int, slices: Int, _ body: (Int, Int, Int) -> R) -> [R] {
-  let n = Swift.max(slices, 1)
-  func start(_ k: Int) -> Int { k == n ? cols : (cols * k / n) & ~15 }
-  return mapRowRanges(rows: n, threads: n) { k, _ in body(k, start(k), start(k + 1) - start(k)) }
-}
-
-/// Runs `body` with the merged `LogSumExpPartial` of every whole row of `x`, computed over
-/// `slices` column slices in parallel and merged per row in slice order.
-func withMergedRowStates<T: SoftmaxScalar, R>(
-  _ x: StridedRows<T>, slices: Int, mode: KernelOptions.Mode,
-  _ body: (UnsafePointer<LogSumExpPartial<T.Arithmetic>>) -> R
-) -> R {
+/// The merged `LogSumExpPartial` of every whole row of `x`: the partials of `slices` column
+/// slices, computed in parallel (every slice but the last starts and ends on a multiple of 16
+/// columns), merged per row in slice order.
+func mergedRowStates<T: SoftmaxScalar>(
+  _ x: StridedRows<T>, slices: Int, mode: KernelOptions.Mode
+) -> [LogSumExpPartial<T.Arithmetic>] {
   let table = T._kernels(mode)
   let rows = x.rows
+  func start(_ k: Int) -> Int { k == slices ? x.cols : (x.cols * k / slices) & ~15 }
   var partials = [LogSumExpPartial<T.Arithmetic>](repeating: .empty, count: rows * slices)
-  return partials.withUnsafeMutableBufferPointer { p in
+  partials.withUnsafeMutableBufferPointer { p in
     let base = p.baseAddress!
-    _ = mapColumnSlices(cols: x.cols, slices: slices) { k, first, count in
-      table.logSumExpPartials(x.columns(first, count: count), base + k * rows)
+    forEachRowRange(rows: slices, threads: slices) { k, _ in
+      table.logSumExpPartials(x.columns(start(k), count: start(k + 1) - start(k)), base + k * rows)
     }
     for r in 0..<rows {
-      var merged = base[r]
-      for k in 1..<slices { merged = table.mergeLogSumExp(merged, base[k * rows + r]) }
-      base[r] = merged
+      for k in 1..<slices { base[r] = table.mergeLogSumExp(base[r], base[k * rows + r]) }
     }
-    return body(UnsafePointer(base))
   }
+  return Array(partials.prefix(rows))
 }
 
 /// Calls `body(firstRow, rowCount)` on `threads` contiguous, near-equal row ranges, in parallel

@@ -89,11 +89,3 @@ extension StridedRows {
     StridedRows(base: base + first, rows: rows, cols: count, stride: stride)
   }
 }
-
-extension MutableStridedRows {
-  /// Columns `first ..< first + count` of every row, as a view of their own.
-  @inlinable @inline(__always)
-  package func columns(_ first: Int, count: Int) -> MutableStridedRows {
-    MutableStridedRows(base: base + first, rows: rows, cols: count, stride: stride)
-  }
-}
