@@ -57,23 +57,19 @@ extension VectorMath {
     var s = CompensatedSum<Vector>(), scaled = CompensatedSum<Vector>(), part = Vector()
     let count = x.rows &* n
     let gapFree = x.stride == n && t.stride == n && (losses?.stride ?? n) == n && (gradient?.stride ?? n) == n
-    // Lanes 0..<c of the stream from row r, column j; `padding` past c.
-    @inline(__always) func gather(_ m: StridedRows<Storage>, _ r: Int, _ j: Int, _ c: Int) -> Vector {
-      var v = Vector(), rr = r, jj = j
+    // body(lane, row, column) for lanes 0..<c of the stream from row r, column j.
+    @inline(__always) func forEachLane(_ r: Int, _ j: Int, _ c: Int, _ body: (Int, Int, Int) -> Void) {
+      var rr = r, jj = j
       for lane in 0..<c {
-        v[lane] = widen(m.row(rr)[jj])
+        body(lane, rr, jj)
         jj &+= 1
         if jj == n { jj = 0; rr &+= 1 }
       }
-      return v
     }
-    @inline(__always) func gatherWeights(_ pw: UnsafePointer<Scalar>, _ j: Int, _ c: Int) -> Vector {
-      var v = one, jj = j
-      for lane in 0..<c {
-        v[lane] = pw[jj]
-        jj &+= 1
-        if jj == n { jj = 0 }
-      }
+    // Lanes 0..<c of the stream from row r, column j; 0 past c.
+    @inline(__always) func gather(_ m: StridedRows<Storage>, _ r: Int, _ j: Int, _ c: Int) -> Vector {
+      var v = Vector()
+      forEachLane(r, j, c) { v[$0] = widen(m.row($1)[$2]) }
       return v
     }
     var k = 0, r = 0, j = 0, vectors = 0
@@ -82,7 +78,13 @@ extension VectorMath {
       let full = c == w, inRow = j &+ c <= n, direct = inRow || gapFree
       let pw: Vector
       if let posWeight {
-        pw = inRow ? (full ? load(posWeight + j) : load(posWeight + j, count: c, padding: 1)) : gatherWeights(posWeight, j, c)
+        if inRow {
+          pw = full ? load(posWeight + j) : load(posWeight + j, count: c, padding: 1)
+        } else {
+          var v = one
+          forEachLane(r, j, c) { v[$0] = posWeight[$2] }
+          pw = v
+        }
       } else {
         pw = one
       }
@@ -98,12 +100,9 @@ extension VectorMath {
         }
       } else {
         (l, g) = element(gather(x, r, j, c), gather(t, r, j, c), pw)
-        var rr = r, jj = j
-        for lane in 0..<c {
-          losses?.row(rr)[jj] = l[lane]
-          gradient?.row(rr)[jj] = narrow(g[lane])
-          jj &+= 1
-          if jj == n { jj = 0; rr &+= 1 }
+        forEachLane(r, j, c) { lane, row, column in
+          losses?.row(row)[column] = l[lane]
+          gradient?.row(row)[column] = narrow(g[lane])
         }
       }
       // Padded lanes (x = 0, t = 0) have loss log 2: mask them out of the sum.
