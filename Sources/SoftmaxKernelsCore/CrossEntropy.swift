@@ -293,54 +293,12 @@ extension VectorMath {
       }
       return total
     }
-    let w = width
-    // The block's columns (2n vectors) on the stack, as `forEachRowBlock`.
-    precondition(2 &* n <= 256, "row blocks are for rows of fewer than 8 vectors of at most 16 lanes")
-    var scratch = InlineArray<256, Vector>(repeating: Vector())
-    var columns = scratch.mutableSpan
-    // The sum stays a local of the closure (in registers), not a captured variable.
-    return columns.withUnsafeMutableBufferPointer { columns in
-      let c = columns.baseAddress!
-      var total = LossSum<Scalar>()
-      // Whole blocks whose rows are all handled add their losses lane-wise (the plain and the
-      // scaled sums, and NaN in `check` once a scaled loss is not finite); the other rows go to
-      // `total` one by one.
-      var plain = CompensatedSum<Vector>(), scaled = CompensatedSum<Vector>(), check = Vector()
-      var r = 0
-      while r < x.rows {
-        let lanes = Swift.min(w, x.rows &- r)
-        // A constant `width` in the usual case, so its loops over lanes unroll. (`r` is passed,
-        // not captured: a local function capturing a `var` boxed it on the heap, one malloc per
-        // call, which the Benchmarks allocation gate caught.)
-        @inline(__always) func block(_ r: Int, _ lanes: Int) -> (max: Vector, loss: Vector, scaledLoss: Vector) {
-          labelRowBlock(
-            x.row(r), stride: x.stride, count: n, lanes: lanes, labels: labels + r, p, scale: scale,
-            gradient: gradient?.row(r), stride: gradient?.stride ?? 0, columns: c)
-        }
-        let b = lanes == w ? block(r, w) : block(r, lanes)
-        if lanes == w && horizontalSum(b.max - b.max) == 0 {
-          if let losses { store(b.loss, to: losses + r) }
-          plain.add(b.loss)
-          scaled.add(b.scaledLoss)
-          check += b.scaledLoss - b.scaledLoss
-          r &+= w
-          continue
-        }
-        for k in 0..<lanes {
-          let loss = isFinite(b.max, lane: k)
-            ? RowLoss(value: b.loss[k], scaled: b.scaledLoss[k])
-            : labelRow(x, labels: labels, p, scale: scale, gradient: gradient, row: r &+ k)
-          losses?[r &+ k] = loss.value
-          total.add(loss)
-        }
-        r &+= w
-      }
-      var lanewise = LossSum<Scalar>()
-      lanewise.plain.add(plain.total(merging: CompensatedSum(), using: Self.self))
-      lanewise.scaled.add(scaled.total(merging: CompensatedSum(), using: Self.self))
-      lanewise.nonFinite = !(horizontalSum(check) == 0)
-      total.add(lanewise)
-      return total
+    return sumRowBlockLosses(rows: x.rows, count: n, losses: losses) { r, lanes, c in
+      labelRowBlock(
+        x.row(r), stride: x.stride, count: n, lanes: lanes, labels: labels + r, p, scale: scale,
+        gradient: gradient?.row(r), stride: gradient?.stride ?? 0, columns: c)
+    } otherwise: { r in
+      labelRow(x, labels: labels, p, scale: scale, gradient: gradient, row: r)
     }
   }
 
@@ -370,35 +328,56 @@ extension VectorMath {
   /// Row-wise probability-target cross-entropy: loss_r = sum_j c_j (L - x_j) + z L^2 with
   /// c_j = w_j ((1 - eps) p_j + eps/C) (a term with c_j = 0 is 0 even where x_j = -inf), and the
   /// gradient scale * (p_j (Q + 2 z L) - c_j), Q = sum_j c_j. Returns the sum of the row losses.
+  /// Rows shorter than `rowBlockLimit` go `width` at a time (`targetRowBlock`); the rows a block
+  /// leaves, and all others, go one at a time (`targetRow`).
   @inlinable
   package static func crossEntropyTargetRows(
     _ x: StridedRows<Storage>, targets: StridedRows<Storage>, _ p: CrossEntropyParameters<Scalar>,
     scale: Scalar, gradient: MutableStridedRows<Storage>?, losses: UnsafeMutablePointer<Scalar>?
   ) -> LossSum<Scalar> {
     let n = x.cols
-    let keep = 1 - p.labelSmoothing, floor = p.labelSmoothing / Scalar(p.classes), z = p.zLoss
-    var total = LossSum<Scalar>()
-    for r in 0..<x.rows {
-      let xr = x.row(r), pr = targets.row(r), gr = gradient?.row(r)
-      let s = logSumExpPartial(xr, count: n)
-      let q = targetMass(pr, count: n, keep: keep, floor: floor, weights: p.weights)
-      var loss = RowLoss<Scalar>()
-      if s.max.isFinite {
-        let m = s.max, lp = log1p(s.excess), lse = m + lp
-        let sum = 1 + s.excess
-        let gap = targetPass(
-          xr, pr, count: n, minus: m, keep: keep, floor: floor, weights: p.weights, expTimes: scale * q / sum,
-          plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr, alsoScaled: !(q <= 0.5))
-        // gap is half of sum_j c_j (m - x_j).
-        addGap(gap, plus: (lp / 2) * q, unless: s.excess + q, to: &loss)
-        if z != 0 { loss.add(z, timesSquareOf: lse) }
-      } else {
-        loss = RowLoss(nonFiniteTargetRow(xr, pr, count: n, state: s, keep: keep, floor: floor, mass: q, p, scale: scale, gradient: gr))
+    guard usesRowBlocks(n) else {
+      var total = LossSum<Scalar>()
+      for r in 0..<x.rows {
+        let loss = targetRow(x, targets: targets, p, scale: scale, gradient: gradient, row: r)
+        losses?[r] = loss.value
+        total.add(loss)
       }
-      losses?[r] = loss.value
-      total.add(loss)
+      return total
     }
-    return total
+    return sumRowBlockLosses(rows: x.rows, count: n, losses: losses) { r, lanes, c in
+      targetRowBlock(
+        x.row(r), stride: x.stride, targets: targets.row(r), stride: targets.stride, count: n, lanes: lanes, p,
+        scale: scale, gradient: gradient?.row(r), stride: gradient?.stride ?? 0, columns: c)
+    } otherwise: { r in
+      targetRow(x, targets: targets, p, scale: scale, gradient: gradient, row: r)
+    }
+  }
+
+  /// The probability-target cross-entropy of row `r` (see `crossEntropyTargetRows`).
+  @inlinable @inline(__always)
+  package static func targetRow(
+    _ x: StridedRows<Storage>, targets: StridedRows<Storage>, _ p: CrossEntropyParameters<Scalar>,
+    scale: Scalar, gradient: MutableStridedRows<Storage>?, row r: Int
+  ) -> RowLoss<Scalar> {
+    let n = x.cols
+    let keep = 1 - p.labelSmoothing, floor = p.labelSmoothing / Scalar(p.classes), z = p.zLoss
+    let xr = x.row(r), pr = targets.row(r), gr = gradient?.row(r)
+    let s = logSumExpPartial(xr, count: n)
+    let q = targetMass(pr, count: n, keep: keep, floor: floor, weights: p.weights)
+    guard s.max.isFinite else {
+      return RowLoss(nonFiniteTargetRow(xr, pr, count: n, state: s, keep: keep, floor: floor, mass: q, p, scale: scale, gradient: gr))
+    }
+    var loss = RowLoss<Scalar>()
+    let m = s.max, lp = log1p(s.excess), lse = m + lp
+    let sum = 1 + s.excess
+    let gap = targetPass(
+      xr, pr, count: n, minus: m, keep: keep, floor: floor, weights: p.weights, expTimes: scale * q / sum,
+      plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr, alsoScaled: !(q <= 0.5))
+    // gap is half of sum_j c_j (m - x_j).
+    addGap(gap, plus: (lp / 2) * q, unless: s.excess + q, to: &loss)
+    if z != 0 { loss.add(z, timesSquareOf: lse) }
+    return loss
   }
 
   /// A probability-target row whose max is not finite (scalar; rare): NaN -> NaN; fully masked ->

@@ -1,14 +1,20 @@
-// Class-label cross-entropy without label smoothing on short rows (W1: 8192 x 10), `width` rows at
-// a time through the row blocks, as softmax does (`RowBlock`): the same max, exp and compensated
-// sum per lane, then per lane L = m + log1p(excess), the loss from x_t, and (when asked for) the
-// gradient scale * (p_j (w_t + 2 z L) - [j = t] w_t) written column by column from the exps
-// still in registers, g_t included: it is the column holding the label minus scale * w_t in that
-// lane only, from its unrounded value (so a 16-bit gradient is rounded once).
+// Cross-entropy on short rows (W1: 8192 x 10), `width` rows at a time through the row blocks, as
+// softmax does (`RowBlock`): the same max, exp and compensated sum per lane, then per lane
+// L = m + log1p(excess) and the loss, and (when asked for) the gradient written column by column
+// from the exps still in the scratch.
 //
-// Every load precedes every store, so the gradient may be the logits (in place) with the same
-// bits. A lane whose row is ignored, holds a NaN or has a max that is not finite is left
+// - Class labels without label smoothing (`labelRowBlock`): the loss from x_t, and the gradient
+//   scale * (p_j (w_t + 2 z L) - [j = t] w_t), g_t included: it is the column holding the label
+//   minus scale * w_t in that lane only, from its unrounded value (so a 16-bit gradient is
+//   rounded once).
+// - Probability targets, any smoothing (`targetRowBlock`): one more pass over the target columns
+//   for Q = sum_j c_j and the gap sum_j c_j (m - x_j) / 2, and the gradient
+//   scale * (p_j (Q + 2 z L) - c_j), c_j recomputed from the target column.
+//
+// Every load of the logits precedes every store, so the gradient may be the logits (in place) with
+// the same bits. A lane whose row is ignored, holds a NaN or has a max that is not finite is left
 // unwritten by the block and done by the row path. Whole blocks add their losses lane-wise;
-// the other rows are added one by one (`crossEntropyLabelRows`).
+// the other rows are added one by one (`sumRowBlockLosses`).
 
 extension ExpFactor {
   /// The factor a + c l per lane (rows of a block, each with its own coefficients).
@@ -83,5 +89,116 @@ extension VectorMath {
       return ifNegative(-onesWhereEqual(label, Vector(repeating: Scalar(j))), v - sh, else: v)
     }
     return (m, loss, scaledLoss)
+  }
+
+  /// Probability-target cross-entropy of the `lanes` rows at `x` (targets at `t`, any label
+  /// smoothing): each handled row's loss (as `targetRow`, lane by lane: the loss and its scaled
+  /// form) and its gradient (when `g` is not nil) into row k of `g`. The returned maxima are NaN
+  /// in the lanes it did not handle (NaN in the row, max not finite): those rows are not written
+  /// and their losses are meaningless. The targets may not alias `g` (validation rejects it).
+  @inlinable @inline(__always)
+  package static func targetRowBlock(
+    _ x: UnsafePointer<Storage>, stride xs: Int, targets t: UnsafePointer<Storage>, stride ts: Int, count n: Int,
+    lanes: Int, _ p: CrossEntropyParameters<Scalar>, scale: Scalar, gradient g: UnsafeMutablePointer<Storage>?,
+    stride gs: Int, columns c: UnsafeMutablePointer<Vector>
+  ) -> (max: Vector, loss: Vector, scaledLoss: Vector) {
+    let (m0, raw) = rowBlockStatistics(x, stride: xs, count: n, lanes: lanes, columns: c)
+    let excess = rowBlockExcessNearLeastNormal(x, stride: xs, count: n, lanes: lanes, max: m0, excess: raw)
+    let m = m0 + (excess - excess)  // NaN where the row holds a NaN
+    let keep = Vector(repeating: 1 - p.labelSmoothing), floor = Vector(repeating: p.labelSmoothing / Scalar(p.classes))
+    let shrink = Vector(repeating: LossSum<Scalar>.shrink), halfMax = m0 * 0.5
+    // c_j = w_j (keep p_j + floor), exactly 0 only where w_j is 0 or (without smoothing) p_j is
+    // 0, as `targetPass` says: then its term is 0 even where x_j = -inf.
+    let byTarget = p.labelSmoothing == 0
+    @inline(__always) func coefficient(_ j: Int) -> (c: Vector, zero: Vector) {
+      let pv = readColumn(t + j, stride: ts, lanes: lanes), wv = Vector(repeating: p.weights.map { $0[j] } ?? 1)
+      return (wv * (pv * keep + floor), byTarget ? min(wv, pv) : wv)
+    }
+    // Q = sum_j c_j, and half of sum_j c_j (m - x_j), plain and times `shrink` (as `GapSum`).
+    var mass = CompensatedSum<Vector>(), gap = CompensatedSum<Vector>(), gapScaled = CompensatedSum<Vector>()
+    for j in 0..<n {
+      let (cj, zero) = coefficient(j), d = halfMax - c[j] * 0.5
+      mass.add(cj)
+      gap.add(zeroWhereZero(zero, else: cj * d))
+      gapScaled.add(zeroWhereZero(zero, else: (cj * shrink) * d))
+    }
+    let q = mass.sum + mass.compensation
+    var half = gap.sum + gap.compensation, halfScaled = gapScaled.sum + gapScaled.compensation
+    if !(horizontalSum((half - half) + (halfScaled - halfScaled)) == 0) {
+      // `finiteOrInfinite` per lane: a NaN only from an infinite term (a masked class with target
+      // mass) is +inf, unless the row or its targets hold a NaN.
+      let witness = excess + q
+      for k in 0..<lanes {
+        half[k] = finiteOrInfinite(half[k], unless: witness[k])
+        halfScaled[k] = finiteOrInfinite(halfScaled[k], unless: witness[k])
+      }
+    }
+    let lp = log1p(excess), lse = m0 + lp, rest = (lp * 0.5) * q
+    var loss = 2 * (half + rest), scaledLoss = 2 * (halfScaled + rest * shrink)
+    if p.zLoss != 0 {
+      let zl = p.zLoss * lse
+      loss += zl * lse
+      scaledLoss += zl * (lse * shrink)
+    }
+    guard let g else { return (m, loss, scaledLoss) }
+    let s = Vector(repeating: scale), sum = 1 + excess
+    let f = ExpFactor<Self>(lanes: s * q / sum, plus: Vector(repeating: 2 * p.zLoss * scale) / sum, times: lse)
+    let e = c + n
+    storeRowBlock(count: n, lanes: lanes, max: m, to: g, stride: gs) { j in
+      f.timesPerLane(e[j]) - coefficient(j).c * s
+    }
+    return (m, loss, scaledLoss)
+  }
+
+  /// The cross-entropy of `rows` rows of `n` elements (`usesRowBlocks(n)`), `width` at a time:
+  /// `block(r, lanes, columns)` for r = 0, width, 2 width, ... (`lanes` = the rows left, at most
+  /// `width`; it returns each row's max, loss and scaled loss, the max not finite in the lanes it
+  /// left), then `row(r + k)` for each lane it left. Stores each row's loss to `losses` when not
+  /// nil and returns their sum: whole blocks whose rows are all handled add their losses
+  /// lane-wise (the plain and the scaled sums, and NaN in `check` once a scaled loss is not
+  /// finite), folded once per call; the other rows are added one by one.
+  @inlinable @inline(__always)
+  package static func sumRowBlockLosses(
+    rows: Int, count n: Int, losses: UnsafeMutablePointer<Scalar>?,
+    _ block: (_ r: Int, _ lanes: Int, _ columns: UnsafeMutablePointer<Vector>) -> (max: Vector, loss: Vector, scaledLoss: Vector),
+    otherwise row: (_ r: Int) -> RowLoss<Scalar>
+  ) -> LossSum<Scalar> {
+    let w = width
+    // The block's columns (2n vectors) on the stack, as `forEachRowBlock`.
+    precondition(2 &* n <= 256, "row blocks are for rows of fewer than 8 vectors of at most 16 lanes")
+    var scratch = InlineArray<256, Vector>(repeating: Vector())
+    var columns = scratch.mutableSpan
+    // The sums stay locals of the closure (in registers), not captured variables.
+    return columns.withUnsafeMutableBufferPointer { columns in
+      let c = columns.baseAddress!
+      var total = LossSum<Scalar>()
+      var plain = CompensatedSum<Vector>(), scaled = CompensatedSum<Vector>(), check = Vector()
+      var r = 0
+      while r < rows {
+        let lanes = Swift.min(w, rows &- r)
+        // A constant `width` in the usual case, so its loops over lanes unroll.
+        let b = lanes == w ? block(r, w, c) : block(r, lanes, c)
+        if lanes == w && horizontalSum(b.max - b.max) == 0 {
+          if let losses { store(b.loss, to: losses + r) }
+          plain.add(b.loss)
+          scaled.add(b.scaledLoss)
+          check += b.scaledLoss - b.scaledLoss
+          r &+= w
+          continue
+        }
+        for k in 0..<lanes {
+          let loss = isFinite(b.max, lane: k) ? RowLoss(value: b.loss[k], scaled: b.scaledLoss[k]) : row(r &+ k)
+          losses?[r &+ k] = loss.value
+          total.add(loss)
+        }
+        r &+= w
+      }
+      var lanewise = LossSum<Scalar>()
+      lanewise.plain.add(plain.total(merging: CompensatedSum(), using: Self.self))
+      lanewise.scaled.add(scaled.total(merging: CompensatedSum(), using: Self.self))
+      lanewise.nonFinite = !(horizontalSum(check) == 0)
+      total.add(lanewise)
+      return total
+    }
   }
 }
