@@ -1,3 +1,4 @@
+import Dispatch
 import SoftmaxKernels
 import SoftmaxReference
 
@@ -478,13 +479,28 @@ enum BCELogitsOp: BenchOperation {
 /// Not a kernel: `memcpy` of the logits into the output, the same bytes softmax must move
 /// (read x, write y). SPEC.md asks Float softmax on W5 to stay within 2x of it. Opt-in
 /// (`--ops softmax,copy`); its "reference" is a plain element-by-element copy loop and its error
-/// is 0 by construction.
+/// is 0 by construction. With `--threads` the rows are split as the kernels split them
+/// (`KernelOptions.threadCount`) and each range is copied on its own thread
+/// (`DispatchQueue.concurrentPerform`, as the kernels do), so a threaded kernel can be judged
+/// against a threaded copy of its bytes.
 enum CopyOp: BenchOperation {
   static let name = "copy"
   static func bytesPerElement(storage s: Int, arithmetic _: Int, cols: Int) -> Double { Double(2 * s) }
   static func kernel<S: BenchScalar>(_ w: Workspace<S>) -> () -> Void {
     let (x, y, n) = (w.logits.baseAddress!, w.output.baseAddress!, w.workload.elements)
-    return { memcpy(y, x, n * MemoryLayout<S>.stride) }
+    let threads = (try? w.options.threadCount(rows: w.rows, cols: w.cols)) ?? 1
+    guard threads > 1 else { return { memcpy(y, x, n * MemoryLayout<S>.stride) } }
+    // Addresses as integers, so the per-thread body captures only Sendable values.
+    let (source, target) = (Int(bitPattern: x), Int(bitPattern: y))
+    let (rows, rowBytes) = (w.rows, w.cols * MemoryLayout<S>.stride)
+    return {
+      DispatchQueue.concurrentPerform(iterations: threads) { k in
+        let first = rows * k / threads, end = rows * (k + 1) / threads
+        memcpy(
+          UnsafeMutableRawPointer(bitPattern: target + first * rowBytes)!,
+          UnsafeRawPointer(bitPattern: source + first * rowBytes)!, (end - first) * rowBytes)
+      }
+    }
   }
   static func reference<S: BenchScalar>(_ x: [S.Arithmetic], rows: Int, cols: Int, _ w: Workspace<S>) {
     let (y, source) = (w.output, w.logits)

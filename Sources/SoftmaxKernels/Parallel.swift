@@ -12,8 +12,9 @@ import Darwin
 
 extension KernelOptions {
   /// Threads to use for `rows x cols` elements: `threads` (0 = active processors), capped by
-  /// the number of rows and by `minimumElementsPerThread`.
-  func threadCount(rows: Int, cols: Int) throws(SoftmaxError) -> Int {
+  /// the number of rows and by `minimumElementsPerThread`. (Package access: the bench's threaded
+  /// `copy` splits its rows by the same rule.)
+  package func threadCount(rows: Int, cols: Int) throws(SoftmaxError) -> Int {
     let byWork = Self.units(rows: rows, cols: Swift.max(cols, 1), of: Self.minimumElementsPerThread)
     return Swift.max(1, Swift.min(try wantedThreads(), rows, byWork))
   }
