@@ -372,7 +372,8 @@ extension VectorMath {
     let m = s.max, lp = log1p(s.excess), lse = m + lp
     let sum = 1 + s.excess
     let gap = targetPass(
-      xr, pr, count: n, minus: m, keep: keep, floor: floor, weights: p.weights, expTimes: scale * q / sum,
+      xr, pr, count: n, minus: m, keep: keep, floor: floor, smoothed: p.labelSmoothing != 0, weights: p.weights,
+      expTimes: scale * q / sum,
       plus: 2 * z * scale / sum, times: lse, scale: scale, to: gr, alsoScaled: !(q <= 0.5))
     // gap is half of sum_j c_j (m - x_j).
     addGap(gap, plus: (lp / 2) * q, unless: s.excess + q, to: &loss)
@@ -400,8 +401,8 @@ extension VectorMath {
     var loss: Scalar = p.zLoss != 0 ? .infinity : 0
     for j in 0..<n {
       let xj = element(x, j), tj = element(t, j), wj = p.weights.map { $0[j] } ?? 1, c = wj * (keep * tj + floor)
-      // Zero only when the exact coefficient is (not when w_j t_j underflows).
-      if wj != 0 && (floor != 0 || tj != 0) { loss += xj == .infinity ? c * logk : .infinity }
+      // Zero only when the exact coefficient is (not when w_j t_j or eps / C underflows).
+      if wj != 0 && (p.labelSmoothing != 0 || tj != 0) { loss += xj == .infinity ? c * logk : .infinity }
       if let g {
         let pj: Scalar = xj == .infinity ? 1 / k : 0
         g[j] = narrow(scale == 0 ? 0 : (p.zLoss != 0 && pj > 0 ? scale * .infinity : scale * (pj * q - c)))

@@ -198,13 +198,14 @@ extension VectorMath {
   }
 
   /// The probability-target pass, with c_j = w_j (keep * p_j + floor): returns half of
-  /// sum_j c_j (m - x_j) (0 where c_j = 0, so a masked class with no target mass adds nothing),
-  /// plain and scaled as `GapSum` says,
+  /// sum_j c_j (m - x_j) (0 where the exact c_j is 0, so a masked class with no target mass adds
+  /// nothing; `smoothed` says whether label smoothing is on, i.e. every c_j with w_j != 0 is
+  /// nonzero even when eps / C rounds to 0), plain and scaled as `GapSum` says,
   /// and, when `g` is not nil, writes g_j = exp(x_j - m) * (a + c * l) - c_j * scale (`g` may be `x`).
   @inlinable @inline(__always)
   package static func targetPass(
     _ x: UnsafePointer<Storage>, _ p: UnsafePointer<Storage>, count n: Int, minus m: Scalar,
-    keep: Scalar, floor: Scalar, weights: UnsafePointer<Scalar>?,
+    keep: Scalar, floor: Scalar, smoothed: Bool, weights: UnsafePointer<Scalar>?,
     expTimes a: Scalar, plus c: Scalar, times l: Scalar, scale: Scalar, to g: UnsafeMutablePointer<Storage>?,
     alsoScaled: Bool
   ) -> (plain: Scalar, scaled: Scalar) {
@@ -215,9 +216,10 @@ extension VectorMath {
     let ea = ExpFactor<Self>(a, plus: c, times: l)
     var s0 = GapSum<Self>(alsoScaled: alsoScaled)
     // c_j is exactly 0 only where w_j is 0, or (without smoothing) p_j is 0: a product that
-    // underflows (w 0.3 times a target 5e-324, found by FuzzCrossEntropy) is not a zero, so a
-    // masked class there still costs +inf.
-    let byTarget = floor == 0
+    // underflows (w 0.3 times a target 5e-324, found by FuzzCrossEntropy) is not a zero, and
+    // neither is a smoothing term eps / C that rounds to 0, so a masked class there still costs
+    // +inf.
+    let byTarget = !smoothed
     @inline(__always) func zero(_ wv: Vector, _ pv: Vector) -> Vector { byTarget ? min(wv, pv) : wv }
     var i = 0
     while i &+ w <= n {

@@ -12,8 +12,8 @@
 //   scale * (p_j (Q + 2 z L) - c_j), c_j recomputed from the target column.
 //
 // Every load of the logits precedes every store, so the gradient may be the logits (in place) with
-// the same bits. A lane whose row is ignored, holds a NaN or has a max that is not finite is left
-// unwritten by the block and done by the row path. Whole blocks add their losses lane-wise;
+// the same bits. A lane whose row is ignored, whose logits hold a NaN or whose max is not finite is
+// left unwritten by the block and done by the row path (NaN targets the block does itself). Whole blocks add their losses lane-wise;
 // the other rows are added one by one (`sumRowBlockLosses`).
 
 extension ExpFactor {
@@ -108,7 +108,7 @@ extension VectorMath {
     let keep = Vector(repeating: 1 - p.labelSmoothing), floor = Vector(repeating: p.labelSmoothing / Scalar(p.classes))
     let shrink = Vector(repeating: LossSum<Scalar>.shrink), halfMax = m0 * 0.5
     // c_j = w_j (keep p_j + floor), exactly 0 only where w_j is 0 or (without smoothing) p_j is
-    // 0, as `targetPass` says: then its term is 0 even where x_j = -inf.
+    // 0, as in `targetPass`: then its term is 0 even where x_j = -inf.
     let byTarget = p.labelSmoothing == 0
     @inline(__always) func coefficient(_ j: Int) -> (c: Vector, zero: Vector) {
       let pv = readColumn(t + j, stride: ts, lanes: lanes), wv = Vector(repeating: p.weights.map { $0[j] } ?? 1)
@@ -122,7 +122,12 @@ extension VectorMath {
       gap.add(zeroWhereZero(zero, else: cj * d))
       gapScaled.add(zeroWhereZero(zero, else: (cj * shrink) * d))
     }
-    let q = mass.sum + mass.compensation
+    var q = mass.sum + mass.compensation
+    if !(horizontalSum(q - q) == 0) {
+      // `CompensatedSum.total`'s guard per lane: a mass that overflows has a NaN compensation
+      // (inf - inf); its sum (+inf) is the answer. A NaN target keeps the sum NaN.
+      for k in 0..<lanes where q[k].isNaN { q[k] = mass.sum[k] }
+    }
     var half = gap.sum + gap.compensation, halfScaled = gapScaled.sum + gapScaled.compensation
     if !(horizontalSum((half - half) + (halfScaled - halfScaled)) == 0) {
       // `finiteOrInfinite` per lane: a NaN only from an infinite term (a masked class with target

@@ -304,6 +304,63 @@ struct FuzzRegressionTests {
     try checkUnderflowingCoefficient(Double.self)
   }
 
+  /// Probability targets whose mass sum_j c_j overflows (an infinite class weight, or targets
+  /// near the largest finite value) cost +inf, not NaN, in short rows (the row blocks) and long
+  /// ones (the row path) alike. Found by review: the row blocks added the mass's compensation
+  /// without `CompensatedSum.total`'s guard (inf + NaN compensation), and returned NaN.
+  @Test func overflowingTargetMassCostsInfinityAtAnyRowLength() throws {
+    try checkOverflowingTargetMass(Float.self)
+    try checkOverflowingTargetMass(Double.self)
+  }
+
+  private func checkOverflowingTargetMass<T: ReferenceScalar>(_: T.Type) throws {
+    for cols in [2, 3, 13, 40, 200] {
+      let x = [T](repeating: 0, count: cols)
+      var oneHot = [T](repeating: 0, count: cols)
+      oneHot[0] = 1
+      var weights = [T](repeating: 1, count: cols)
+      weights[0] = .infinity
+      let cases: [(String, [T], CrossEntropyOptions<T>)] = [
+        ("infinite weight", oneHot, CrossEntropyOptions<T>(classWeights: weights, reduction: .sum)),
+        ("huge targets", [T](repeating: T.greatestFiniteMagnitude, count: cols), CrossEntropyOptions<T>(reduction: .sum)),
+      ]
+      for (what, t, o) in cases {
+        var inPlace = x
+        let results: [(String, T)] = [
+          ("forward", try crossEntropy(x, cols: cols, targets: t, options: o)),
+          ("fused in place", try crossEntropyWithGradient(inPlace: &inPlace, cols: cols, targets: t, options: o)),
+          ("reference", Reference.crossEntropy(logits: x, rows: 1, cols: cols, targets: t, settings: CrossEntropySettings(o)).loss),
+        ]
+        for (name, v) in results { #expect(v == .infinity, "\(T.self) cols \(cols) \(what) \(name): \(v)") }
+      }
+    }
+  }
+
+  /// A label smoothing so small that eps / C rounds to 0 still makes a masked class cost +inf
+  /// (its exact coefficient w_j eps / C is not 0), at any row length, as the reference says.
+  /// Found by review: the row blocks tested eps == 0 and the row path eps / C == 0.
+  @Test func tinyLabelSmoothingStillChargesMaskedClasses() throws {
+    try checkTinyLabelSmoothing(Float.self)
+    try checkTinyLabelSmoothing(Double.self)
+  }
+
+  private func checkTinyLabelSmoothing<T: ReferenceScalar>(_: T.Type) throws {
+    for cols in [3, 13, 40, 200] {
+      var x = [T](repeating: 0, count: cols), t = [T](repeating: 0, count: cols)
+      x[1] = -.infinity
+      t[0] = 0.5; t[2] = 0.5
+      let o = CrossEntropyOptions<T>(labelSmoothing: T.leastNonzeroMagnitude, reduction: .sum)
+      var inPlace = x
+      let results: [(String, T)] = [
+        ("forward", try crossEntropy(x, cols: cols, targets: t, options: o)),
+        ("fused in place", try crossEntropyWithGradient(inPlace: &inPlace, cols: cols, targets: t, options: o)),
+        ("reference", Reference.crossEntropy(logits: x, rows: 1, cols: cols, targets: t, settings: CrossEntropySettings(o)).loss),
+      ]
+      for (name, v) in results { #expect(v == .infinity, "\(T.self) cols \(cols) \(name): \(v)") }
+      #expect(inPlace.allSatisfy { $0.isFinite }, "\(T.self) cols \(cols): gradient \(inPlace.prefix(4))")
+    }
+  }
+
   private func checkUnderflowingCoefficient<T: ReferenceScalar>(_: T.Type) throws {
     for cols in [3, 8, 13, 40] {
       var x = [T](repeating: -8.25, count: cols), t = [T](repeating: 0, count: cols)
