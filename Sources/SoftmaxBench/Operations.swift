@@ -479,8 +479,9 @@ enum BCELogitsOp: BenchOperation {
 /// Not a kernel: `memcpy` of the logits into the output, the same bytes softmax must move
 /// (read x, write y). SPEC.md asks Float softmax on W5 to stay within 2x of it. Opt-in
 /// (`--ops softmax,copy`); its "reference" is a plain element-by-element copy loop and its error
-/// is 0 by construction. With `--threads` the rows are split as the kernels split them
-/// (`KernelOptions.threadCount`) and each range is copied on its own thread
+/// is 0 by construction. With `--threads` the rows are split as the row-split kernels split them
+/// (`KernelOptions.threadCount`; not by columns, as `logSumExp` of fewer rows than threads is)
+/// and each range is copied on its own thread
 /// (`DispatchQueue.concurrentPerform`, as the kernels do), so a threaded kernel can be judged
 /// against a threaded copy of its bytes.
 enum CopyOp: BenchOperation {
