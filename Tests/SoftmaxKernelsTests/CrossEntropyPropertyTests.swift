@@ -46,9 +46,14 @@ struct CrossEntropyPropertyTests {
   /// AVX-512): whole blocks, a last partial block, and blocks whose rows are ignored, hold a NaN,
   /// a +inf or only -inf (adversarial rows are drawn row by row, ignored labels 15% of rows).
   /// Each case also checks that every row's loss and gradient equal those of the row alone.
+  /// Cases per mode of the row-block tests: 300 in a native release run; 100 where everything
+  /// runs many times slower (debug builds, qemu, the sanitizers: `LongRowLengths.reduced`), where
+  /// the native runs of the same seeds have already covered the 300.
+  static var blockCases: Int { LongRowLengths.reduced ? 100 : 300 }
+
   @Test func labelRowBlocksFloat() async {
     for adversarial in [false, true] {
-      await seededPropertyCheck(count: 300, input: CECases.make(Float.self, rows: 4...40, cols: 1...140, adversarial: adversarial, labels: true)) { c in
+      await seededPropertyCheck(count: Self.blockCases, input: CECases.make(Float.self, rows: 4...40, cols: 1...140, adversarial: adversarial, labels: true)) { c in
         recordingErrors {
           try checkCrossEntropy(c)
           try checkCrossEntropyRowsIndependent(c)
@@ -59,7 +64,7 @@ struct CrossEntropyPropertyTests {
 
   @Test func labelRowBlocksDouble() async {
     for adversarial in [false, true] {
-      await seededPropertyCheck(count: 300, input: CECases.make(Double.self, rows: 2...20, cols: 1...72, adversarial: adversarial, labels: true)) { c in
+      await seededPropertyCheck(count: Self.blockCases, input: CECases.make(Double.self, rows: 2...20, cols: 1...72, adversarial: adversarial, labels: true)) { c in
         recordingErrors {
           try checkCrossEntropy(c)
           try checkCrossEntropyRowsIndependent(c)
@@ -73,7 +78,7 @@ struct CrossEntropyPropertyTests {
   /// classes with and without target mass, label smoothing, weights and z-loss drawn per case.
   @Test func targetRowBlocksFloat() async {
     for adversarial in [false, true] {
-      await seededPropertyCheck(count: 300, input: CECases.make(Float.self, rows: 4...40, cols: 1...140, adversarial: adversarial, labels: false)) { c in
+      await seededPropertyCheck(count: Self.blockCases, input: CECases.make(Float.self, rows: 4...40, cols: 1...140, adversarial: adversarial, labels: false)) { c in
         recordingErrors {
           try checkCrossEntropy(c)
           try checkCrossEntropyRowsIndependent(c)
@@ -84,7 +89,7 @@ struct CrossEntropyPropertyTests {
 
   @Test func targetRowBlocksDouble() async {
     for adversarial in [false, true] {
-      await seededPropertyCheck(count: 300, input: CECases.make(Double.self, rows: 2...20, cols: 1...72, adversarial: adversarial, labels: false)) { c in
+      await seededPropertyCheck(count: Self.blockCases, input: CECases.make(Double.self, rows: 2...20, cols: 1...72, adversarial: adversarial, labels: false)) { c in
         recordingErrors {
           try checkCrossEntropy(c)
           try checkCrossEntropyRowsIndependent(c)
